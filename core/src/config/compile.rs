@@ -1,0 +1,499 @@
+//! Phase two: validate the raw config and precompile it. Every error names
+//! its place (`releases[0].conditions[1].op`) and says what would be right.
+
+use regex_lite::{Regex, RegexBuilder};
+use serde_json::{Number, Value};
+
+use super::raw::{kind, RawCondition, RawConfig, RawPath, RawRelease, RawSticky};
+use super::{Config, ConfigError, Mode, PathMatch, Release, Rule, Sticky};
+use crate::condition::{Condition, Op, Source, OP_NAMES};
+use crate::hosts::HostIndex;
+
+/// Limits that bound the time and memory a config can take.
+pub const MAX_RELEASES: usize = 1000;
+pub const MAX_HOSTS_PER_RELEASE: usize = 100;
+pub const MAX_CONDITIONS: usize = 32;
+pub const MAX_VALUES: usize = 10_000;
+pub const MAX_REGEX_LEN: usize = 1024;
+/// Compiled program size per regex (regex-lite's own measure).
+const REGEX_SIZE_LIMIT: usize = 256 * 1024;
+const REGEX_NEST_LIMIT: u32 = 32;
+
+/// Headers whose overwriting would break the request rather than route it.
+const RESERVED_HEADERS: [&str; 8] = [
+    "host",
+    "cookie",
+    "content-length",
+    "content-type",
+    "transfer-encoding",
+    "connection",
+    "te",
+    "upgrade",
+];
+
+type Result<T> = std::result::Result<T, ConfigError>;
+
+pub fn compile(raw: RawConfig) -> Result<Config> {
+    if raw.releases.is_empty() {
+        return Err(ConfigError::new(
+            "releases",
+            "at least one release is required",
+        ));
+    }
+    if raw.releases.len() > MAX_RELEASES {
+        return Err(ConfigError::new(
+            "releases",
+            format!(
+                "{} releases; the limit is {MAX_RELEASES}",
+                raw.releases.len()
+            ),
+        ));
+    }
+    let mut releases: Vec<Release> = Vec::with_capacity(raw.releases.len());
+    let mut hosts = HostIndex::default();
+    let mut routing_headers: Vec<String> = Vec::new();
+    for (i, raw_release) in raw.releases.into_iter().enumerate() {
+        let at = format!("releases[{i}]");
+        let release = compile_release(raw_release, &at)?;
+        if let Some(first) = releases.iter().find(|r| r.name == release.name) {
+            return Err(ConfigError::new(
+                format!("{at}.name"),
+                format!(
+                    "\"{}\" is used twice; release names must be unique",
+                    first.name
+                ),
+            ));
+        }
+        index_hosts(&mut hosts, &release, i, &releases, &at)?;
+        if let Some(catch_all) = releases.iter().find(|r| r.hosts.is_empty()) {
+            return Err(ConfigError::new(
+                at,
+                format!(
+                    "release \"{}\" comes after \"{}\", which covers every host, so it would never be used; put the release without hosts last",
+                    release.name, catch_all.name
+                ),
+            ));
+        }
+        if !routing_headers.contains(&release.header) {
+            routing_headers.push(release.header.clone());
+        }
+        releases.push(release);
+    }
+    Ok(Config {
+        releases,
+        hosts,
+        routing_headers,
+    })
+}
+
+fn index_hosts(
+    index: &mut HostIndex,
+    release: &Release,
+    i: usize,
+    earlier: &[Release],
+    at: &str,
+) -> Result<()> {
+    let name_of = |other: usize| earlier.get(other).map(|r| r.name.as_str()).unwrap_or("?");
+    if release.hosts.is_empty() {
+        return index.add_catch_all(i).map_err(|clash| {
+            ConfigError::new(
+                format!("{at}.hosts"),
+                format!(
+                    "release \"{}\" also has no hosts; only one release may cover every host",
+                    name_of(clash.other)
+                ),
+            )
+        });
+    }
+    for (h, host) in release.hosts.iter().enumerate() {
+        index.add(host, i).map_err(|clash| {
+            ConfigError::new(
+                format!("{at}.hosts[{h}]"),
+                format!(
+                    "\"{host}\" overlaps \"{}\" of release \"{}\"; a host may belong to one release only",
+                    clash.pattern,
+                    name_of(clash.other)
+                ),
+            )
+        })?;
+    }
+    Ok(())
+}
+
+fn compile_release(raw: RawRelease, at: &str) -> Result<Release> {
+    let field = |name: &str| format!("{at}.{name}");
+    let name = check_release_name(raw.name, &field("name"))?;
+    let hosts = compile_hosts(raw.hosts.unwrap_or_default(), &field("hosts"))?;
+    let header = header_name(&raw.header, &field("header"))?;
+    if RESERVED_HEADERS.contains(&header.as_str()) {
+        return Err(ConfigError::new(
+            field("header"),
+            format!("\"{header}\" cannot be a routing header; choose a name of your own, such as x-canary"),
+        ));
+    }
+    let baseline = header_value(raw.baseline, &field("baseline"))?;
+    let canary = header_value(raw.canary, &field("canary"))?;
+    if baseline == canary {
+        return Err(ConfigError::new(
+            field("canary"),
+            format!("must differ from baseline (both are \"{canary}\")"),
+        ));
+    }
+    let mode = match raw.mode.as_deref() {
+        None | Some("all") => Mode::All,
+        Some("any") => Mode::Any,
+        Some(other) => {
+            return Err(ConfigError::new(
+                field("mode"),
+                format!("unknown mode \"{other}\", expected \"all\" or \"any\""),
+            ))
+        }
+    };
+    let path = raw
+        .path
+        .map(|p| compile_path(p, &field("path")))
+        .transpose()?;
+    let raw_conditions = raw.conditions.unwrap_or_default();
+    if raw_conditions.len() > MAX_CONDITIONS {
+        return Err(ConfigError::new(
+            field("conditions"),
+            format!(
+                "{} conditions; the limit is {MAX_CONDITIONS}",
+                raw_conditions.len()
+            ),
+        ));
+    }
+    let conditions = raw_conditions
+        .into_iter()
+        .enumerate()
+        .map(|(c, raw)| compile_condition(raw, &format!("{at}.conditions[{c}]")))
+        .collect::<Result<Vec<_>>>()?;
+    let rule = (path.is_some() || !conditions.is_empty()).then_some(Rule {
+        path,
+        mode,
+        conditions,
+    });
+    Ok(Release {
+        name,
+        hosts,
+        header,
+        baseline,
+        canary,
+        rule,
+        weight_bp: weight_basis_points(raw.weight, &field("weight"))?,
+        sticky: raw
+            .sticky
+            .map(|s| compile_sticky(s, &field("sticky")))
+            .transpose()?,
+    })
+}
+
+fn check_release_name(name: String, at: &str) -> Result<String> {
+    let valid_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if name.is_empty() || name.len() > 64 || !name.chars().all(valid_char) {
+        return Err(ConfigError::new(
+            at,
+            format!("\"{name}\" is not a valid release name: use 1 to 64 of a-z, A-Z, 0-9, '-' and '_' (it names metrics)"),
+        ));
+    }
+    Ok(name)
+}
+
+fn compile_hosts(raw: Vec<String>, at: &str) -> Result<Vec<String>> {
+    if raw.len() > MAX_HOSTS_PER_RELEASE {
+        return Err(ConfigError::new(
+            at,
+            format!("{} hosts; the limit is {MAX_HOSTS_PER_RELEASE}", raw.len()),
+        ));
+    }
+    let mut hosts = Vec::with_capacity(raw.len());
+    for (h, host) in raw.into_iter().enumerate() {
+        let host = host.to_ascii_lowercase();
+        if host == "*" {
+            // "*" means every host, like no `hosts` at all.
+            return Ok(Vec::new());
+        }
+        let name = host.strip_prefix("*.").unwrap_or(&host);
+        let ipv6 = name.starts_with('[') && name.ends_with(']') && name.len() > 2;
+        let valid = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_';
+        let ok = !name.is_empty()
+            && !name.starts_with('.')
+            && !name.ends_with('.')
+            && (ipv6 || name.chars().all(valid));
+        if !ok {
+            let hint = if name.contains(':') && !ipv6 {
+                " (leave out the port)"
+            } else {
+                ""
+            };
+            return Err(ConfigError::new(
+                format!("{at}[{h}]"),
+                format!("\"{host}\" is not a host name or \"*.\" wildcard{hint}"),
+            ));
+        }
+        hosts.push(host);
+    }
+    Ok(hosts)
+}
+
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+}
+
+/// A valid HTTP header name (RFC 9110 token), lower-cased.
+fn header_name(name: &str, at: &str) -> Result<String> {
+    if name.is_empty() || !name.chars().all(is_token_char) {
+        return Err(ConfigError::new(
+            at,
+            format!("\"{name}\" is not a valid HTTP header name"),
+        ));
+    }
+    Ok(name.to_ascii_lowercase())
+}
+
+/// A routing value: visible ASCII, so it is a valid header value, cluster
+/// name and Istio match value alike.
+fn header_value(value: String, at: &str) -> Result<String> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ConfigError::new(
+            at,
+            format!("\"{value}\" must be non-empty visible ASCII without spaces (it is written as a header value)"),
+        ));
+    }
+    Ok(value)
+}
+
+fn compile_regex(pattern: &str, at: &str) -> Result<Regex> {
+    if pattern.len() > MAX_REGEX_LEN {
+        return Err(ConfigError::new(
+            at,
+            format!(
+                "regex is {} bytes; the limit is {MAX_REGEX_LEN}",
+                pattern.len()
+            ),
+        ));
+    }
+    // Anchored: a regex must match the whole value, as in Envoy and Istio.
+    RegexBuilder::new(&format!("^(?:{pattern})$"))
+        .size_limit(REGEX_SIZE_LIMIT)
+        .nest_limit(REGEX_NEST_LIMIT)
+        .build()
+        .map_err(|e| ConfigError::new(at, format!("invalid regex \"{pattern}\": {e}")))
+}
+
+fn compile_path(raw: RawPath, at: &str) -> Result<PathMatch> {
+    match (raw.exact, raw.prefix, raw.regex) {
+        (Some(exact), None, None) => {
+            Ok(PathMatch::Exact(slash_path(exact, &format!("{at}.exact"))?))
+        }
+        (None, Some(prefix), None) => Ok(PathMatch::Prefix(slash_path(
+            prefix,
+            &format!("{at}.prefix"),
+        )?)),
+        (None, None, Some(regex)) => Ok(PathMatch::Regex(compile_regex(
+            &regex,
+            &format!("{at}.regex"),
+        )?)),
+        _ => Err(ConfigError::new(
+            at,
+            "set exactly one of \"exact\", \"prefix\" or \"regex\"",
+        )),
+    }
+}
+
+fn slash_path(path: String, at: &str) -> Result<String> {
+    if !path.starts_with('/') {
+        return Err(ConfigError::new(
+            at,
+            format!("\"{path}\" must start with '/'"),
+        ));
+    }
+    Ok(path)
+}
+
+fn compile_sticky(raw: RawSticky, at: &str) -> Result<Sticky> {
+    match (raw.header, raw.cookie) {
+        (Some(header), None) => Ok(Sticky::Header(header_name(
+            &header,
+            &format!("{at}.header"),
+        )?)),
+        (None, Some(cookie)) => Ok(Sticky::Cookie(cookie_name(
+            cookie,
+            &format!("{at}.cookie"),
+        )?)),
+        _ => Err(ConfigError::new(
+            at,
+            "set exactly one of \"header\" or \"cookie\"",
+        )),
+    }
+}
+
+fn cookie_name(name: String, at: &str) -> Result<String> {
+    if name.is_empty() || !name.chars().all(is_token_char) {
+        return Err(ConfigError::new(
+            at,
+            format!("\"{name}\" is not a valid cookie name"),
+        ));
+    }
+    Ok(name)
+}
+
+/// 0 to 100 with at most two decimals, as basis points.
+fn weight_basis_points(weight: Option<Number>, at: &str) -> Result<u32> {
+    let Some(number) = weight else { return Ok(0) };
+    let weight = number.as_f64().unwrap_or(f64::NAN);
+    if !(0.0..=100.0).contains(&weight) {
+        return Err(ConfigError::new(
+            at,
+            format!("{number} is out of range; expected 0 to 100"),
+        ));
+    }
+    let scaled = weight * 100.0;
+    let basis_points = scaled.round();
+    if (scaled - basis_points).abs() > 1e-6 {
+        return Err(ConfigError::new(
+            at,
+            format!("{number} has more than two decimals; the finest step is 0.01"),
+        ));
+    }
+    // In 0..=10000 after the range check.
+    Ok(basis_points as u32)
+}
+
+fn compile_condition(raw: RawCondition, at: &str) -> Result<Condition> {
+    let source = match (raw.header, raw.cookie, raw.query) {
+        (Some(h), None, None) => Source::Header(header_name(&h, &format!("{at}.header"))?),
+        (None, Some(c), None) => Source::Cookie(cookie_name(c, &format!("{at}.cookie"))?),
+        (None, None, Some(q)) if !q.is_empty() => Source::Query(q),
+        (None, None, Some(_)) => {
+            return Err(ConfigError::new(format!("{at}.query"), "must not be empty"))
+        }
+        _ => {
+            return Err(ConfigError::new(
+                at,
+                "set exactly one of \"header\", \"cookie\" or \"query\"",
+            ))
+        }
+    };
+    let op = compile_op(&raw.op, raw.value, raw.values, at)?;
+    Ok(Condition { source, op })
+}
+
+fn compile_op(
+    name: &str,
+    value: Option<Value>,
+    values: Option<Vec<Value>>,
+    at: &str,
+) -> Result<Op> {
+    let value_at = format!("{at}.value");
+    let values_at = format!("{at}.values");
+    // Each operator takes `value`, `values` or neither; say so when misused.
+    let takes = match name {
+        "in" | "not_in" => "values",
+        "present" | "absent" => "none",
+        _ if OP_NAMES.contains(&name) => "value",
+        _ => {
+            return Err(ConfigError::new(
+                format!("{at}.op"),
+                format!(
+                    "unknown operator \"{name}\", expected one of {}",
+                    OP_NAMES.join(", ")
+                ),
+            ))
+        }
+    };
+    if takes != "value" && value.is_some() {
+        return Err(ConfigError::new(
+            value_at,
+            format!("operator \"{name}\" takes no \"value\""),
+        ));
+    }
+    if takes != "values" && values.is_some() {
+        return Err(ConfigError::new(
+            values_at,
+            format!("operator \"{name}\" takes no \"values\""),
+        ));
+    }
+    let string = || string_value(value.as_ref(), name, &value_at);
+    let number = || number_value(value.as_ref(), name, &value_at);
+    Ok(match name {
+        "equals" => Op::Equals(string()?),
+        "not_equals" => Op::NotEquals(string()?),
+        "prefix" => Op::Prefix(string()?),
+        "suffix" => Op::Suffix(string()?),
+        "contains" => Op::Contains(string()?),
+        "regex" => Op::Regex(compile_regex(&string()?, &value_at)?),
+        "in" => Op::In(string_set(values, name, &values_at)?),
+        "not_in" => Op::NotIn(string_set(values, name, &values_at)?),
+        "present" => Op::Present,
+        "absent" => Op::Absent,
+        "gt" => Op::Gt(number()?),
+        "ge" => Op::Ge(number()?),
+        "lt" => Op::Lt(number()?),
+        "le" => Op::Le(number()?),
+        _ => Op::Percent(percent_value(number()?, &value_at)?),
+    })
+}
+
+fn string_value(value: Option<&Value>, op: &str, at: &str) -> Result<String> {
+    match value {
+        Some(Value::String(s)) => Ok(s.clone()),
+        // Istio turns 1001 into 1001.0, which would never equal "1001".
+        Some(other) => Err(ConfigError::new(
+            at,
+            format!(
+                "operator \"{op}\" needs a string, got {}; quote numbers, as in \"1001\"",
+                kind(other)
+            ),
+        )),
+        None => Err(ConfigError::new(
+            at,
+            format!("operator \"{op}\" needs a \"value\""),
+        )),
+    }
+}
+
+fn number_value(value: Option<&Value>, op: &str, at: &str) -> Result<f64> {
+    let number = match value {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => crate::condition::number(s),
+        _ => None,
+    };
+    number
+        .filter(|n| n.is_finite())
+        .ok_or_else(|| ConfigError::new(at, format!("operator \"{op}\" needs a number \"value\"")))
+}
+
+fn percent_value(n: f64, at: &str) -> Result<u32> {
+    if !(0.0..=100.0).contains(&n) || n.fract() != 0.0 {
+        return Err(ConfigError::new(
+            at,
+            "must be a whole percent from 0 to 100",
+        ));
+    }
+    Ok(n as u32)
+}
+
+fn string_set(values: Option<Vec<Value>>, op: &str, at: &str) -> Result<Vec<String>> {
+    let values = values.unwrap_or_default();
+    if values.is_empty() {
+        return Err(ConfigError::new(
+            at,
+            format!("operator \"{op}\" needs a non-empty \"values\" list"),
+        ));
+    }
+    if values.len() > MAX_VALUES {
+        return Err(ConfigError::new(
+            at,
+            format!("{} values; the limit is {MAX_VALUES}", values.len()),
+        ));
+    }
+    let mut set = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| string_value(Some(v), op, &format!("{at}[{i}]")))
+        .collect::<Result<Vec<_>>>()?;
+    set.sort_unstable();
+    set.dedup();
+    Ok(set)
+}

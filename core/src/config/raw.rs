@@ -1,0 +1,237 @@
+//! Phase one: the JSON document read into raw shapes, field by field, with
+//! the path of every field at hand for errors. Unknown fields are errors, so
+//! a typo'd key never passes silently.
+//!
+//! Walking a `serde_json::Value` by hand rather than deriving keeps the
+//! filter's wasm small (derived visitors cost tens of kilobytes) and lets
+//! each message say exactly which field is wrong and what it should be.
+
+use serde_json::{Map, Number, Value};
+
+use super::{ConfigError, MAX_CONFIG_BYTES};
+
+pub struct RawConfig {
+    pub releases: Vec<RawRelease>,
+}
+
+pub struct RawRelease {
+    pub name: String,
+    pub hosts: Option<Vec<String>>,
+    pub header: String,
+    pub baseline: String,
+    pub canary: String,
+    pub path: Option<RawPath>,
+    pub mode: Option<String>,
+    pub conditions: Option<Vec<RawCondition>>,
+    /// Istio sends numbers through a protobuf Struct, so 20 arrives as 20.0.
+    pub weight: Option<Number>,
+    pub sticky: Option<RawSticky>,
+}
+
+pub struct RawPath {
+    pub exact: Option<String>,
+    pub prefix: Option<String>,
+    pub regex: Option<String>,
+}
+
+pub struct RawCondition {
+    pub header: Option<String>,
+    pub cookie: Option<String>,
+    pub query: Option<String>,
+    pub op: String,
+    /// A string, or a number for the numeric and percent operators.
+    pub value: Option<Value>,
+    pub values: Option<Vec<Value>>,
+}
+
+pub struct RawSticky {
+    pub header: Option<String>,
+    pub cookie: Option<String>,
+}
+
+type Result<T> = std::result::Result<T, ConfigError>;
+
+/// Reads the JSON document into the raw shapes.
+pub fn read(bytes: &[u8]) -> Result<RawConfig> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ConfigError::new(
+            "",
+            "the plugin configuration is empty; expected a JSON object with \"releases\"",
+        ));
+    }
+    if bytes.len() > MAX_CONFIG_BYTES {
+        return Err(ConfigError::new(
+            "",
+            format!(
+                "the plugin configuration is {} bytes; the limit is {MAX_CONFIG_BYTES}",
+                bytes.len()
+            ),
+        ));
+    }
+    let document: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ConfigError::new("", format!("not valid JSON: {e}")))?;
+    let root = Fields::of(&document, "", &["releases"])?;
+    let releases = root.required("releases", |v, at| list(v, at, release))?;
+    Ok(RawConfig { releases })
+}
+
+fn release(value: &Value, at: &str) -> Result<RawRelease> {
+    let f = Fields::of(
+        value,
+        at,
+        &[
+            "name",
+            "hosts",
+            "header",
+            "baseline",
+            "canary",
+            "path",
+            "mode",
+            "conditions",
+            "weight",
+            "sticky",
+        ],
+    )?;
+    Ok(RawRelease {
+        name: f.required("name", string)?,
+        hosts: f.optional("hosts", |v, at| list(v, at, string))?,
+        header: f.required("header", string)?,
+        baseline: f.required("baseline", string)?,
+        canary: f.required("canary", string)?,
+        path: f.optional("path", path)?,
+        mode: f.optional("mode", string)?,
+        conditions: f.optional("conditions", |v, at| list(v, at, condition))?,
+        weight: f.optional("weight", number)?,
+        sticky: f.optional("sticky", sticky)?,
+    })
+}
+
+fn path(value: &Value, at: &str) -> Result<RawPath> {
+    let f = Fields::of(value, at, &["exact", "prefix", "regex"])?;
+    Ok(RawPath {
+        exact: f.optional("exact", string)?,
+        prefix: f.optional("prefix", string)?,
+        regex: f.optional("regex", string)?,
+    })
+}
+
+fn condition(value: &Value, at: &str) -> Result<RawCondition> {
+    let f = Fields::of(
+        value,
+        at,
+        &["header", "cookie", "query", "op", "value", "values"],
+    )?;
+    Ok(RawCondition {
+        header: f.optional("header", string)?,
+        cookie: f.optional("cookie", string)?,
+        query: f.optional("query", string)?,
+        op: f.required("op", string)?,
+        value: f.optional("value", |v, _| Ok(v.clone()))?,
+        values: f.optional("values", |v, at| list(v, at, |item, _| Ok(item.clone())))?,
+    })
+}
+
+fn sticky(value: &Value, at: &str) -> Result<RawSticky> {
+    let f = Fields::of(value, at, &["header", "cookie"])?;
+    Ok(RawSticky {
+        header: f.optional("header", string)?,
+        cookie: f.optional("cookie", string)?,
+    })
+}
+
+/// An object's fields, checked against the names it may have.
+struct Fields<'a> {
+    map: &'a Map<String, Value>,
+    at: &'a str,
+}
+
+impl<'a> Fields<'a> {
+    fn of(value: &'a Value, at: &'a str, allowed: &[&str]) -> Result<Self> {
+        let Value::Object(map) = value else {
+            return Err(ConfigError::new(
+                at,
+                format!("expected an object, got {}", kind(value)),
+            ));
+        };
+        if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(ConfigError::new(
+                join(at, unknown),
+                format!(
+                    "unknown field \"{unknown}\", expected one of {}",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+        Ok(Self { map, at })
+    }
+
+    /// A field that may be left out; `null` counts as left out.
+    fn optional<T>(
+        &self,
+        key: &str,
+        read: impl Fn(&Value, &str) -> Result<T>,
+    ) -> Result<Option<T>> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => read(value, &join(self.at, key)).map(Some),
+        }
+    }
+
+    fn required<T>(&self, key: &str, read: impl Fn(&Value, &str) -> Result<T>) -> Result<T> {
+        self.optional(key, read)?
+            .ok_or_else(|| ConfigError::new(join(self.at, key), "is required"))
+    }
+}
+
+fn join(at: &str, key: &str) -> String {
+    if at.is_empty() {
+        key.to_string()
+    } else {
+        format!("{at}.{key}")
+    }
+}
+
+pub(super) fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn string(value: &Value, at: &str) -> Result<String> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        other => Err(ConfigError::new(
+            at,
+            format!("expected a string, got {}", kind(other)),
+        )),
+    }
+}
+
+fn number(value: &Value, at: &str) -> Result<Number> {
+    match value {
+        Value::Number(n) => Ok(n.clone()),
+        other => Err(ConfigError::new(
+            at,
+            format!("expected a number, got {}", kind(other)),
+        )),
+    }
+}
+
+fn list<T>(value: &Value, at: &str, item: impl Fn(&Value, &str) -> Result<T>) -> Result<Vec<T>> {
+    let Value::Array(items) = value else {
+        return Err(ConfigError::new(
+            at,
+            format!("expected an array, got {}", kind(value)),
+        ));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| item(v, &format!("{at}[{i}]")))
+        .collect()
+}

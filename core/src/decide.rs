@@ -1,0 +1,120 @@
+//! The decision: which release covers the request, and whether it goes to
+//! the baseline or the canary, and why. A pure function: the random roll is
+//! a parameter, so every branch is testable exactly.
+
+use crate::bucket::bucket;
+use crate::config::{Config, Mode, Release, Rule, Sticky};
+use crate::request::Request;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Version {
+    Baseline,
+    Canary,
+}
+
+/// Why the request went where it went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// The request satisfied the traffic rule (always the canary).
+    Rule,
+    /// The sticky key's bucket was compared against the weight.
+    Sticky,
+    /// The random roll was compared against the weight.
+    Weight,
+}
+
+impl Version {
+    pub const ALL: [Version; 2] = [Version::Baseline, Version::Canary];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::Baseline => "baseline",
+            Version::Canary => "canary",
+        }
+    }
+}
+
+impl Reason {
+    pub const ALL: [Reason; 3] = [Reason::Rule, Reason::Sticky, Reason::Weight];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Rule => "rule",
+            Reason::Sticky => "sticky",
+            Reason::Weight => "weight",
+        }
+    }
+}
+
+/// What to do with a request that a release covers.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome<'c> {
+    /// Index of the release in `Config::releases`.
+    pub index: usize,
+    pub release: &'c Release,
+    pub version: Version,
+    pub reason: Reason,
+}
+
+impl Outcome<'_> {
+    /// The routing header's value for this outcome.
+    pub fn value(&self) -> &str {
+        match self.version {
+            Version::Baseline => &self.release.baseline,
+            Version::Canary => &self.release.canary,
+        }
+    }
+}
+
+/// Decides for one request. `roll` is uniform in `0..10000` and is used only
+/// when neither the rule nor a sticky key decides. `None`: no release covers
+/// the request's host.
+pub fn decide<'c>(config: &'c Config, request: &Request<'_>, roll: u32) -> Option<Outcome<'c>> {
+    let host = request.host();
+    let (index, release) = config.release_for_host(&host)?;
+    let (version, reason) = route(release, request, roll);
+    Some(Outcome {
+        index,
+        release,
+        version,
+        reason,
+    })
+}
+
+fn route(release: &Release, request: &Request<'_>, roll: u32) -> (Version, Reason) {
+    if release
+        .rule
+        .as_ref()
+        .is_some_and(|rule| rule_matches(rule, request, &release.name))
+    {
+        return (Version::Canary, Reason::Rule);
+    }
+    let sticky_key = release.sticky.as_ref().and_then(|sticky| match sticky {
+        Sticky::Header(name) => request.header(name.as_bytes()),
+        Sticky::Cookie(name) => request.cookie(name.as_bytes()).map(Into::into),
+    });
+    let (draw, reason) = match sticky_key {
+        Some(key) => (bucket(&release.name, &key), Reason::Sticky),
+        None => (roll, Reason::Weight),
+    };
+    let version = if draw < release.weight_bp {
+        Version::Canary
+    } else {
+        Version::Baseline
+    };
+    (version, reason)
+}
+
+fn rule_matches(rule: &Rule, request: &Request<'_>, release: &str) -> bool {
+    if let Some(path) = &rule.path {
+        if !path.matches(request.path()) {
+            return false;
+        }
+    }
+    let mut conditions = rule.conditions.iter();
+    match rule.mode {
+        Mode::All => conditions.all(|c| c.matches(request, release)),
+        // A path with no conditions is a rule of its own.
+        Mode::Any => rule.conditions.is_empty() || conditions.any(|c| c.matches(request, release)),
+    }
+}
