@@ -4,12 +4,38 @@
 //! at most one entry can match and the order of probes does not matter.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::bucket::fnv1a;
+
+/// FNV-1a for host keys. The keys come from the config and requests only
+/// look up, never insert, so hostile hosts cannot grow a probe chain; and
+/// it spares the wasm SipHash and its random keys.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(fnv1a(0xcbf2_9ce4_8422_2325, &[]))
+    }
+}
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = fnv1a(self.0, bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type HostMap = HashMap<Vec<u8>, usize, BuildHasherDefault<Fnv>>;
 
 #[derive(Debug, Clone, Default)]
 pub struct HostIndex {
-    exact: HashMap<Vec<u8>, usize>,
+    exact: HostMap,
     /// Keyed by the suffix with its leading dot: "*.example.com" is ".example.com".
-    wildcard: HashMap<Vec<u8>, usize>,
+    wildcard: HostMap,
     catch_all: Option<usize>,
 }
 
@@ -109,7 +135,7 @@ impl HostIndex {
         self.wildcard
             .iter()
             .filter(|(suffix, &r)| r == release && host.ends_with(suffix))
-            .map(|(suffix, _)| format!("*{}", String::from_utf8_lossy(suffix)))
+            .map(|(suffix, _)| format!("*{}", std::str::from_utf8(suffix).unwrap_or_default()))
             .next()
             .unwrap_or_default()
     }

@@ -163,11 +163,10 @@ fn compile_release(raw: RawRelease, at: &str) -> Result<Release> {
             ),
         ));
     }
-    let conditions = raw_conditions
-        .into_iter()
-        .enumerate()
-        .map(|(c, raw)| compile_condition(raw, &format!("{at}.conditions[{c}]")))
-        .collect::<Result<Vec<_>>>()?;
+    let mut conditions = Vec::with_capacity(raw_conditions.len());
+    for (c, raw) in raw_conditions.into_iter().enumerate() {
+        conditions.push(compile_condition(raw, &format!("{at}.conditions[{c}]"))?);
+    }
     let rule = (path.is_some() || !conditions.is_empty()).then_some(Rule {
         path,
         mode,
@@ -488,12 +487,11 @@ fn string_set(values: Option<Vec<Value>>, op: &str, at: &str) -> Result<Vec<Stri
             format!("{} values; the limit is {MAX_VALUES}", values.len()),
         ));
     }
-    let mut set = values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| string_value(Some(v), op, &format!("{at}[{i}]")))
-        .collect::<Result<Vec<_>>>()?;
-    set.sort_unstable();
+    let mut set = Vec::with_capacity(values.len());
+    for (i, value) in values.iter().enumerate() {
+        set.push(string_value(Some(value), op, &format!("{at}[{i}]"))?);
+    }
+    set.sort();
     set.dedup();
     Ok(set)
 }

@@ -229,9 +229,9 @@ fn list<T>(value: &Value, at: &str, item: impl Fn(&Value, &str) -> Result<T>) ->
             format!("expected an array, got {}", kind(value)),
         ));
     };
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, v)| item(v, &format!("{at}[{i}]")))
-        .collect()
+    let mut out = Vec::with_capacity(items.len());
+    for (i, value) in items.iter().enumerate() {
+        out.push(item(value, &format!("{at}[{i}]"))?);
+    }
+    Ok(out)
 }
