@@ -1,0 +1,167 @@
+//! The end-to-end harness shared by every test file in `tests/`: a real
+//! Envoy 1.40 running the shipped `target/canary-filter.wasm` in front of two
+//! demo upstreams (`pay-v1`, `pay-v2`), as `envoy-test/` sets it up for
+//! `make run`, plus a raw HTTP/1.1 client and readers for Envoy's stats.
+//!
+//! Use it from a test file with `mod support;`:
+//!
+//! ```ignore
+//! mod support;
+//! use support::{plugin_config, pay_release, Envoy, Request};
+//!
+//! let envoy = Envoy::start(&plugin_config([pay_release()]));
+//! let mut client = envoy.client();
+//! let response = client.send(&Request::get("/").host("pay-service").header("env", "test"));
+//! assert_eq!(response.version(), "pay-v2");
+//! ```
+//!
+//! The demo upstreams answer their name (`pay-v1\n`) and echo the routing
+//! header they received in `x-echo-canary-cluster` ([`Response::upstream_routing_header`]).
+//! The front routes on `x-canary-cluster` when present, else to `pay-v1`.
+//!
+//! Envoy is found through `ENVOY` and the filter through `CANARY_WASM`
+//! (default `<repo>/target/canary-filter.wasm`); `make test` sets both. A
+//! missing one fails the test, naming the command that provides it.
+
+#![allow(
+    dead_code,
+    unused_imports,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod envoy;
+mod http;
+mod render;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serde_json::{json, Value};
+
+pub use envoy::{
+    ecds_stat, prometheus_value, EcdsOutcome, Envoy, EnvoyBuilder, Exited, FILTER_NAME,
+};
+pub use http::{Client, Request, Response, ECHO_HEADER};
+pub use render::Mode;
+
+/// The repository root (this package's manifest folder).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Envoy binary from `ENVOY`; panics with how to get one if unset.
+pub fn envoy_binary() -> PathBuf {
+    let Some(path) = std::env::var_os("ENVOY").filter(|p| !p.is_empty()) else {
+        panic!(
+            "ENVOY is not set. The end-to-end tests need Envoy 1.40: run them with `make test`, \
+             or `ENVOY=$(envoy-test/install-envoy.sh) CANARY_WASM=$PWD/target/canary-filter.wasm cargo test --test <name>`"
+        );
+    };
+    let path = PathBuf::from(path);
+    assert!(
+        path.is_file(),
+        "ENVOY={} is not a file; `envoy-test/install-envoy.sh` prints a working one (make test uses it)",
+        path.display()
+    );
+    path
+}
+
+/// The filter module from `CANARY_WASM`, else `<repo>/target/canary-filter.wasm`;
+/// panics with how to build it if missing.
+pub fn canary_wasm() -> PathBuf {
+    let path = std::env::var_os("CANARY_WASM")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target").join("canary-filter.wasm"));
+    assert!(
+        path.is_file(),
+        "the filter module {} does not exist: run `make build` (or `make test`, which builds it first)",
+        path.display()
+    );
+    path
+}
+
+/// The demo service's release: hosts `pay-service` and `localhost`, routing
+/// header `x-canary-cluster`, baseline `pay-v1`, canary `pay-v2`, weight 0,
+/// no rule, not sticky. Tests add what they exercise:
+/// `let mut r = pay_release(); r["weight"] = json!(20);`.
+pub fn pay_release() -> Value {
+    json!({
+        "name": "pay",
+        "hosts": ["pay-service", "localhost"],
+        "header": "x-canary-cluster",
+        "baseline": "pay-v1",
+        "canary": "pay-v2",
+        "weight": 0
+    })
+}
+
+/// A plugin config JSON document holding `releases`.
+pub fn plugin_config(releases: impl IntoIterator<Item = Value>) -> String {
+    json!({ "releases": releases.into_iter().collect::<Vec<_>>() }).to_string()
+}
+
+/// The two-sided range of a binomial count (n trials, success chance p)
+/// within `sigmas` standard deviations of its mean, clamped to 0..=n.
+pub fn binomial_bounds(n: u64, p: f64, sigmas: f64) -> std::ops::RangeInclusive<u64> {
+    let n_f = n as f64;
+    let mean = n_f * p;
+    let spread = sigmas * (n_f * p * (1.0 - p)).sqrt();
+    let low = (mean - spread).floor().max(0.0) as u64;
+    let high = ((mean + spread).ceil() as u64).min(n);
+    low..=high
+}
+
+/// A folder under `<tmp>/canary-e2e/`, removed on drop. Folders left by
+/// test processes that are gone (a shared `static` Envoy is never dropped)
+/// are swept when the next one is made.
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new(label: &str) -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let parent = std::env::temp_dir().join("canary-e2e");
+        sweep_dead_processes_dirs(&parent);
+        let pid = std::process::id();
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let path = parent.join(format!("{pid}-{n}-{label}"));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+        Self { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        // Kept when the test failed, for a look at the config and the log.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+fn sweep_dead_processes_dirs(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.split('-').next() else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
