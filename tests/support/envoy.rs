@@ -15,13 +15,12 @@ use super::http::{Client, Request, Response};
 use super::render::{self, Mode, Ports};
 use super::{canary_wasm, envoy_binary, TempDir};
 
-/// Bounds on waiting for Envoy: start-up, exit, and an ECDS update.
+/// Bounds on waiting for Envoy to start and to stop.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 const STOP_TIMEOUT: Duration = Duration::from_secs(20);
-const ECDS_TIMEOUT: Duration = Duration::from_secs(30);
-const POLL: Duration = Duration::from_millis(20);
+pub(super) const POLL: Duration = Duration::from_millis(20);
 /// Lines of Envoy's log printed when a test fails.
-const TAIL_LINES: usize = 60;
+pub(super) const TAIL_LINES: usize = 60;
 /// Binding the upstream ports can lose a race with another process; retry.
 const START_ATTEMPTS: u32 = 3;
 
@@ -82,14 +81,16 @@ impl EnvoyBuilder {
         self
     }
 
-    /// Envoy's `-l` level (default `info`).
+    /// Envoy's `-l` level (default `warning`, which keeps the log short
+    /// enough for its tail to show what went wrong).
     pub fn log_level(mut self, level: &str) -> Self {
         self.log_level = level.to_owned();
         self
     }
 
-    /// Envoy's `--component-log-level`, e.g. `wasm:debug` to see the
-    /// filter's per-request `canary-filter: release=...` line.
+    /// Envoy's `--component-log-level` (default `wasm:info`: the filter's
+    /// own messages); `wasm:debug` adds its per-request
+    /// `canary-filter: release=...` line.
     pub fn component_log_level(mut self, levels: &str) -> Self {
         self.component_log_level = Some(levels.to_owned());
         self
@@ -228,16 +229,6 @@ pub struct Exited {
     pub log: String,
 }
 
-/// What Envoy did with a new ECDS config.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EcdsOutcome {
-    /// In force for requests from now on.
-    Applied,
-    /// Refused (e.g. the filter's `on_configure` failed); the last good
-    /// config stays in force.
-    Rejected,
-}
-
 #[derive(Debug)]
 enum StartError {
     Exited(ExitStatus),
@@ -258,16 +249,17 @@ struct Process {
 /// [`Envoy::log_on_failure`] to see its log when a test fails.
 pub struct Envoy {
     process: Mutex<Process>,
-    mode: Mode,
-    wasm: PathBuf,
+    pub(super) mode: Mode,
+    pub(super) wasm: PathBuf,
     admin_path: PathBuf,
     log_path: PathBuf,
-    ecds_file: PathBuf,
+    pub(super) ecds_file: PathBuf,
     /// Envoy's admin interface.
     pub admin: SocketAddr,
     /// The front listener, where requests go through the canary filter.
     pub front: SocketAddr,
-    ecds_version: AtomicU32,
+    /// Numbers the ECDS updates (their `version_info`).
+    pub(super) ecds_version: AtomicU32,
     /// Last, so the folder goes after the process.
     dir: TempDir,
 }
@@ -280,8 +272,8 @@ impl Envoy {
             plugin_config: Some(plugin_config.to_owned()),
             mode: Mode::Static,
             concurrency: 1,
-            log_level: "info".to_owned(),
-            component_log_level: None,
+            log_level: "warning".to_owned(),
+            component_log_level: Some("wasm:info".to_owned()),
         }
     }
 
@@ -342,96 +334,6 @@ impl Envoy {
     /// For a shared Envoy, whose Drop never runs: `let _log = envoy.log_on_failure();`
     pub fn log_on_failure(&self) -> LogOnFailure<'_> {
         LogOnFailure { envoy: self }
-    }
-
-    /// GET `path_and_query` from the admin interface; panics unless 200.
-    pub fn admin_get(&self, path_and_query: &str) -> String {
-        let response = Client::new(self.admin).send(
-            &Request::get(path_and_query)
-                .host("admin")
-                .header("connection", "close"),
-        );
-        assert_eq!(
-            response.status,
-            200,
-            "admin GET {path_and_query}: {}",
-            response.body_text()
-        );
-        response.body_text()
-    }
-
-    /// Every stat whose name matches the regex `filter` whose value is an
-    /// integer (counters and gauges), by name.
-    pub fn stats(&self, filter: &str) -> std::collections::BTreeMap<String, u64> {
-        let body = self.admin_get(&format!("/stats?filter={}", url_encode(filter)));
-        body.lines()
-            .filter_map(|line| {
-                let (name, value) = line.split_once(": ")?;
-                Some((name.to_owned(), value.trim().parse().ok()?))
-            })
-            .collect()
-    }
-
-    /// The value of counter (or gauge) `name`, exactly; panics if Envoy has
-    /// no such stat.
-    pub fn counter(&self, name: &str) -> u64 {
-        let stats = self.stats(&format!("^{}$", regex_escape(name)));
-        *stats
-            .get(name)
-            .unwrap_or_else(|| panic!("Envoy has no stat {name}"))
-    }
-
-    /// The filter's counters (`wasmcustom.canary.*`), by full name.
-    pub fn canary_counters(&self) -> std::collections::BTreeMap<String, u64> {
-        self.stats(r"^wasmcustom\.canary\.")
-    }
-
-    /// `/stats/prometheus`, whole.
-    pub fn prometheus(&self) -> String {
-        self.admin_get("/stats/prometheus")
-    }
-
-    /// The value of Prometheus metric `name` (with no or empty labels).
-    pub fn prometheus_value(&self, name: &str) -> Option<f64> {
-        prometheus_value(&self.prometheus(), name)
-    }
-
-    /// ECDS mode only: replaces the plugin config the way a release tool
-    /// would (the file written whole in a sibling folder, then renamed into
-    /// the watched one) and waits (bounded) until Envoy applies or rejects
-    /// it. Once this returns `Applied`, new requests see the new config.
-    pub fn apply_plugin_config(&self, plugin_config: &str) -> EcdsOutcome {
-        assert_eq!(
-            self.mode,
-            Mode::Ecds,
-            "apply_plugin_config needs an Envoy started in ECDS mode"
-        );
-        let success = ecds_stat("update_success");
-        let rejected = ecds_stat("update_rejected");
-        let before = (self.counter(&success), self.counter(&rejected));
-        let version = self.ecds_version.fetch_add(1, Ordering::SeqCst) + 1;
-        write_renamed(
-            &self.ecds_file,
-            &render::ecds_resource(
-                &self.wasm,
-                Some(plugin_config),
-                &format!("harness-{version}"),
-            ),
-        );
-        let deadline = Instant::now() + ECDS_TIMEOUT;
-        while Instant::now() < deadline {
-            if self.counter(&success) > before.0 {
-                return EcdsOutcome::Applied;
-            }
-            if self.counter(&rejected) > before.1 {
-                return EcdsOutcome::Rejected;
-            }
-            sleep(POLL);
-        }
-        panic!(
-            "Envoy neither applied nor rejected the new ECDS config within {ECDS_TIMEOUT:?}\n{}",
-            self.log_tail(TAIL_LINES)
-        )
     }
 
     /// Stops Envoy (SIGTERM through the watchdog) and returns its exit
@@ -546,20 +448,6 @@ impl Drop for LogOnFailure<'_> {
     }
 }
 
-/// The ECDS subscription's stat `name` for the canary filter.
-pub fn ecds_stat(name: &str) -> String {
-    format!("extension_config_discovery.http_filter.{FILTER_NAME}.{name}")
-}
-
-/// The value of a Prometheus sample `name` or `name{}` in `text`.
-pub fn prometheus_value(text: &str, name: &str) -> Option<f64> {
-    text.lines().find_map(|line| {
-        let (metric, value) = line.rsplit_once(' ')?;
-        let bare = metric.strip_suffix("{}").unwrap_or(metric);
-        (bare == name).then(|| value.parse().ok()).flatten()
-    })
-}
-
 /// A loopback port free right now. Envoy binds it moments later; a rare
 /// race with another process is retried by [`EnvoyBuilder::start`].
 fn free_port() -> u16 {
@@ -576,7 +464,7 @@ fn write(path: &Path, text: &str) {
 /// Writes `target` whole under a sibling `ecds-staging` folder, then renames
 /// it into place: Envoy's watched directory reacts to a move only, and must
 /// never see a half-written file.
-fn write_renamed(target: &Path, text: &str) {
+pub(super) fn write_renamed(target: &Path, text: &str) {
     let watched = target.parent().expect("the ECDS file has a folder");
     let staging = watched.with_file_name("ecds-staging");
     for dir in [watched, staging.as_path()] {
@@ -591,26 +479,4 @@ fn write_renamed(target: &Path, text: &str) {
             watched.display()
         )
     });
-}
-
-fn regex_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 2);
-    for c in text.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

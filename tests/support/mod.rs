@@ -33,6 +33,7 @@
     clippy::indexing_slicing
 )]
 
+mod admin;
 mod envoy;
 mod http;
 mod render;
@@ -42,9 +43,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::{json, Value};
 
-pub use envoy::{
-    ecds_stat, prometheus_value, EcdsOutcome, Envoy, EnvoyBuilder, Exited, FILTER_NAME,
-};
+pub use admin::{ecds_stat, prometheus_value, EcdsOutcome};
+pub use envoy::{Envoy, EnvoyBuilder, Exited, FILTER_NAME};
 pub use http::{Client, Request, Response, ECHO_HEADER};
 pub use render::Mode;
 
