@@ -1,0 +1,249 @@
+//! The command line: every command, option and its help text.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+
+use crate::document::Kind;
+use crate::edit::when;
+use crate::simulate::request::{parse_header, parse_pair};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "canaryctl",
+    version,
+    about = "Release steps for the canary filter: check and explain a config, simulate \
+             its split, change rules and weights safely, and watch live traffic.",
+    after_help = "FILE is the plugin JSON, the ECDS file that Envoy watches (a DiscoveryResponse, \
+                  JSON or YAML), or an Istio WasmPlugin manifest; the kind is detected.\n\
+                  Exit status: 0 success, 1 rejected input or failed step, 2 usage error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check FILE with the filter's own validation; print OK and a summary, or the error.
+    Validate {
+        #[command(flatten)]
+        file: FileArgs,
+        /// Print a JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Explain each release in words: hosts, header and versions, rule, weight, stickiness.
+    Show {
+        #[command(flatten)]
+        file: FileArgs,
+        /// Print a JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the filter's decision on synthetic requests and print the split.
+    Simulate(SimulateArgs),
+    /// Set the canary's share of the requests the rule does not catch.
+    SetWeight {
+        #[command(flatten)]
+        file: FileArgs,
+        /// The release's name.
+        release: String,
+        /// 0 to 100, at most two decimals ("20", "12.5", "50%").
+        #[arg(value_parser = parse_percent)]
+        percent: serde_json::Number,
+    },
+    /// Set or clear the traffic rule: the path, the mode and the conditions.
+    Rule(RuleArgs),
+    /// Finish a release: the canary gets 100% and the rule is cleared.
+    Complete {
+        #[command(flatten)]
+        file: FileArgs,
+        /// The release's name.
+        release: String,
+    },
+    /// Undo a release: the canary gets 0% and the rule is cleared.
+    Rollback {
+        #[command(flatten)]
+        file: FileArgs,
+        /// The release's name.
+        release: String,
+    },
+    /// Show the live split per release from Envoy's admin counters.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FileArgs {
+    /// Plugin JSON, ECDS file (JSON or YAML) or Istio WasmPlugin YAML.
+    pub file: PathBuf,
+    /// What FILE is, when detection guesses wrong.
+    #[arg(long, value_enum)]
+    pub kind: Option<Kind>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// How many requests to decide (default 10000 when --users is not given).
+    #[arg(long, value_name = "N")]
+    pub requests: Option<u64>,
+    /// A request header, as 'name: value' (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// The request path (default "/").
+    #[arg(long, default_value = "/")]
+    pub path: String,
+    /// The request's host (default: the first host of the first release).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// A cookie, as 'name=value' (repeatable).
+    #[arg(long = "cookie", value_name = "'NAME=VALUE'", value_parser = parse_pair)]
+    pub cookies: Vec<(String, String)>,
+    /// A query parameter, as 'name=value' (repeatable), appended to the path.
+    #[arg(long = "query", value_name = "'NAME=VALUE'", value_parser = parse_pair)]
+    pub queries: Vec<(String, String)>,
+    /// Seed of the roll stream, for a repeatable run (default: random).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// For a sticky release: how many synthetic users (keys user-1..user-N) sit on each version.
+    #[arg(long, value_name = "N")]
+    pub users: Option<u64>,
+    /// With --users: the weights to try in turn, e.g. 10,20,50 (percent).
+    #[arg(long, value_delimiter = ',', value_parser = parse_weight_bp, requires = "users")]
+    pub weights: Vec<u32>,
+    /// Print a JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("change").required(true).multiple(true)
+    .args(["path_prefix", "path_exact", "path_regex", "no_path", "mode", "when", "no_conditions", "clear"])))]
+pub struct RuleArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// The release's name.
+    pub release: String,
+    /// Rule requests whose path starts with P.
+    #[arg(long, value_name = "P", group = "path_choice")]
+    pub path_prefix: Option<String>,
+    /// Rule requests whose path is exactly P.
+    #[arg(long, value_name = "P", group = "path_choice")]
+    pub path_exact: Option<String>,
+    /// Rule requests whose whole path matches the regex R.
+    #[arg(long, value_name = "R", group = "path_choice")]
+    pub path_regex: Option<String>,
+    /// Remove the path from the rule.
+    #[arg(long, group = "path_choice")]
+    pub no_path: bool,
+    /// How the conditions combine: all must hold, or any one.
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
+    /// A condition, replacing the current ones (repeatable):
+    /// 'SOURCE KEY OP [VALUE]' with SOURCE header, cookie or query, e.g.
+    /// 'header env equals test', 'query uid in 1001,1002', 'cookie beta present',
+    /// 'header x-user percent 10'. 'header:env equals test' works too.
+    #[arg(long, value_name = "CONDITION", value_parser = when::parse)]
+    pub when: Vec<serde_json::Value>,
+    /// Remove every condition (the path stays).
+    #[arg(long, conflicts_with = "when")]
+    pub no_conditions: bool,
+    /// Remove the whole rule: path, mode and conditions.
+    #[arg(long, conflicts_with_all = ["path_choice", "mode", "when", "no_conditions"])]
+    pub clear: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ModeArg {
+    All,
+    Any,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Envoy's admin address.
+    #[arg(long, default_value = "http://127.0.0.1:9901")]
+    pub admin: String,
+    /// Refresh in place, showing the split over each interval too.
+    #[arg(long)]
+    pub watch: bool,
+    /// Seconds between refreshes with --watch.
+    #[arg(long, default_value = "2", value_name = "SECS", value_parser = parse_interval)]
+    pub interval: std::time::Duration,
+    /// With --watch: stop after this many refreshes (default: until interrupted).
+    #[arg(long, value_name = "N", requires = "watch")]
+    pub count: Option<u64>,
+    /// Print JSON (one object per refresh with --watch).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A weight as the config writes it: "20", "12.5", "50%".
+fn parse_percent(text: &str) -> Result<serde_json::Number, String> {
+    let trimmed = text.trim().trim_end_matches('%').trim();
+    match serde_json::from_str::<serde_json::Value>(trimmed) {
+        Ok(serde_json::Value::Number(number)) => Ok(number),
+        _ => Err(format!(
+            "\"{text}\" is not a number; give a percent such as 20 or 12.5"
+        )),
+    }
+}
+
+/// A weight for --weights, in basis points, checked like the config's.
+fn parse_weight_bp(text: &str) -> Result<u32, String> {
+    let number = parse_percent(text)?;
+    let percent = number.as_f64().unwrap_or(f64::NAN);
+    if !(0.0..=100.0).contains(&percent) {
+        return Err(format!("{text} is out of range; expected 0 to 100"));
+    }
+    let scaled = percent * 100.0;
+    if (scaled - scaled.round()).abs() > 1e-6 {
+        return Err(format!("{text} has more than two decimals"));
+    }
+    // In 0..=10000 after the range check.
+    Ok(scaled.round() as u32)
+}
+
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a number of seconds"))?;
+    if !(0.05..=86_400.0).contains(&seconds) {
+        return Err("the interval must be from 0.05 to 86400 seconds".to_string());
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn percents_and_weights() {
+        assert_eq!(parse_percent("50%").unwrap().to_string(), "50");
+        assert_eq!(parse_percent(" 12.5 ").unwrap().to_string(), "12.5");
+        assert!(parse_percent("ten").is_err());
+        assert_eq!(parse_weight_bp("12.34").unwrap(), 1234);
+        assert_eq!(parse_weight_bp("100").unwrap(), 10_000);
+        assert!(parse_weight_bp("100.5").is_err());
+        assert!(parse_weight_bp("1.234").is_err());
+        assert!(parse_weight_bp("-1").is_err());
+    }
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_interval("0.5").unwrap().as_millis(), 500);
+        assert!(parse_interval("0").is_err());
+        assert!(parse_interval("NaN").is_err());
+        assert!(parse_interval("x").is_err());
+    }
+}

@@ -1,0 +1,246 @@
+//! A validated config in words. Conditions are written in the same syntax
+//! that `canaryctl rule --when` reads, so what `show` prints can be typed back.
+
+use canary_core::{Condition, Mode, Op, PathMatch, Release, Rule, Source, Sticky};
+use serde_json::{json, Value};
+
+/// Basis points as a percent with only the decimals it needs: 20%, 12.5%, 0.01%.
+pub fn percent(basis_points: u32) -> String {
+    let whole = basis_points / 100;
+    let cents = basis_points % 100;
+    match (cents, cents % 10) {
+        (0, _) => format!("{whole}%"),
+        (_, 0) => format!("{whole}.{}%", cents / 10),
+        _ => format!("{whole}.{cents:02}%"),
+    }
+}
+
+/// Basis points as a JSON number of percent.
+pub fn percent_number(basis_points: u32) -> Value {
+    if basis_points % 100 == 0 {
+        json!(basis_points / 100)
+    } else {
+        json!(f64::from(basis_points) / 100.0)
+    }
+}
+
+/// A value as typed on the command line; quoted only when it would be lost.
+fn word(value: &str) -> String {
+    if value.is_empty() || value.trim() != value {
+        Value::String(value.to_string()).to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+/// The pattern as written in the config (the core anchors it).
+fn regex_source(anchored: &str) -> &str {
+    anchored
+        .strip_prefix("^(?:")
+        .and_then(|p| p.strip_suffix(")$"))
+        .unwrap_or(anchored)
+}
+
+fn list(values: &[String]) -> String {
+    if values.iter().any(|v| v.contains(',') || v.trim() != v) {
+        Value::from(values.to_vec()).to_string()
+    } else {
+        values.join(",")
+    }
+}
+
+pub fn condition(condition: &Condition) -> String {
+    let source = match &condition.source {
+        Source::Header(name) => format!("header {name}"),
+        Source::Cookie(name) => format!("cookie {name}"),
+        Source::Query(name) => format!("query {}", word(name)),
+    };
+    let op = match &condition.op {
+        Op::Equals(v) => format!("equals {}", word(v)),
+        Op::NotEquals(v) => format!("not_equals {}", word(v)),
+        Op::Prefix(v) => format!("prefix {}", word(v)),
+        Op::Suffix(v) => format!("suffix {}", word(v)),
+        Op::Contains(v) => format!("contains {}", word(v)),
+        Op::Regex(re) => format!("regex {}", word(regex_source(re.as_str()))),
+        Op::In(values) => format!("in {}", list(values)),
+        Op::NotIn(values) => format!("not_in {}", list(values)),
+        Op::Present => "present".to_string(),
+        Op::Absent => "absent".to_string(),
+        Op::Gt(n) => format!("gt {n}"),
+        Op::Ge(n) => format!("ge {n}"),
+        Op::Lt(n) => format!("lt {n}"),
+        Op::Le(n) => format!("le {n}"),
+        Op::Percent(n) => format!("percent {n}"),
+    };
+    format!("{source} {op}")
+}
+
+pub fn path(path: &PathMatch) -> String {
+    match path {
+        PathMatch::Exact(p) => format!("path exact {p}"),
+        PathMatch::Prefix(p) => format!("path prefix {p}"),
+        PathMatch::Regex(re) => format!("path regex {}", regex_source(re.as_str())),
+    }
+}
+
+/// The rule in one line, or "none".
+pub fn rule(rule: Option<&Rule>) -> String {
+    let Some(rule) = rule else {
+        return "none".to_string();
+    };
+    let joiner = match rule.mode {
+        Mode::All => " AND ",
+        Mode::Any => " OR ",
+    };
+    let conditions: Vec<String> = rule.conditions.iter().map(condition).collect();
+    let conditions = conditions.join(joiner);
+    match (&rule.path, rule.conditions.len()) {
+        (Some(p), 0) => path(p),
+        (Some(p), 1) => format!("{} AND {conditions}", path(p)),
+        (Some(p), _) if rule.mode == Mode::All => format!("{} AND {conditions}", path(p)),
+        (Some(p), _) => format!("{} AND ({conditions})", path(p)),
+        (None, _) => conditions,
+    }
+}
+
+pub fn hosts(hosts: &[String]) -> String {
+    if hosts.is_empty() {
+        "every host (this release catches what the others do not)".to_string()
+    } else {
+        hosts.join(", ")
+    }
+}
+
+pub fn sticky(release: &Release) -> String {
+    let key = match &release.sticky {
+        None => return "no: each request is rolled on its own".to_string(),
+        Some(Sticky::Header(name)) => format!("header {name}"),
+        Some(Sticky::Cookie(name)) => format!("cookie {name}"),
+    };
+    format!(
+        "by {key}: a user stays on one version, and raising the weight only moves users to {}",
+        release.canary
+    )
+}
+
+/// The release as text, one field a line, for `show`.
+pub fn release_text(release: &Release) -> String {
+    let weight = match release.weight_bp {
+        0 => format!("0%: the other requests go to {}", release.baseline),
+        10_000 => format!("100%: every request goes to {}", release.canary),
+        bp => format!(
+            "{} of the other requests go to {}, {} to {}",
+            percent(bp),
+            release.canary,
+            percent(10_000 - bp),
+            release.baseline
+        ),
+    };
+    let rule = match &release.rule {
+        None => "none".to_string(),
+        Some(r) => format!("{} -> {}", rule(Some(r)), release.canary),
+    };
+    format!(
+        "{name}\n  hosts:   {hosts}\n  header:  {header}: {baseline} (baseline) or {canary} (canary)\n  rule:    {rule}\n  weight:  {weight}\n  sticky:  {sticky}\n",
+        name = release.name,
+        hosts = hosts(&release.hosts),
+        header = release.header,
+        baseline = release.baseline,
+        canary = release.canary,
+        sticky = sticky(release),
+    )
+}
+
+pub fn release_json(release: &Release) -> Value {
+    let rule = release.rule.as_ref().map(|r| {
+        json!({
+            "text": rule(Some(r)),
+            "path": r.path.as_ref().map(path),
+            "mode": match r.mode { Mode::All => "all", Mode::Any => "any" },
+            "conditions": r.conditions.iter().map(condition).collect::<Vec<_>>(),
+        })
+    });
+    let sticky = release.sticky.as_ref().map(|s| match s {
+        Sticky::Header(name) => json!({"header": name}),
+        Sticky::Cookie(name) => json!({"cookie": name}),
+    });
+    json!({
+        "name": release.name,
+        "hosts": release.hosts,
+        "every_host": release.hosts.is_empty(),
+        "header": release.header,
+        "baseline": release.baseline,
+        "canary": release.canary,
+        "rule": rule,
+        "weight": percent_number(release.weight_bp),
+        "sticky": sticky,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use canary_core::Config;
+
+    #[test]
+    fn percents_keep_only_needed_decimals() {
+        let cases = [
+            (0, "0%"),
+            (2000, "20%"),
+            (1250, "12.5%"),
+            (1, "0.01%"),
+            (10_000, "100%"),
+            (3333, "33.33%"),
+        ];
+        for (bp, want) in cases {
+            assert_eq!(percent(bp), want);
+        }
+        assert_eq!(percent_number(2000), json!(20));
+        assert_eq!(percent_number(1250), json!(12.5));
+    }
+
+    fn first_release(json: &str) -> Release {
+        Config::from_json(json.as_bytes())
+            .unwrap()
+            .releases
+            .remove(0)
+    }
+
+    #[test]
+    fn rules_in_words() {
+        let release = first_release(
+            r#"{"releases":[{"name":"pay","header":"x-v","baseline":"v1","canary":"v2",
+            "path":{"regex":"/pay/[0-9]+"},"mode":"any","conditions":[
+              {"header":"env","op":"equals","value":"test"},
+              {"query":"uid","op":"in","values":["1002","1001"]},
+              {"cookie":"beta","op":"present"},
+              {"header":"x-age","op":"ge","value":18.5},
+              {"header":"x-name","op":"equals","value":""}]}]}"#,
+        );
+        assert_eq!(
+            rule(release.rule.as_ref()),
+            "path regex /pay/[0-9]+ AND (header env equals test OR query uid in 1001,1002 OR cookie beta present OR header x-age ge 18.5 OR header x-name equals \"\")"
+        );
+        let plain = first_release(
+            r#"{"releases":[{"name":"p","header":"x","baseline":"a","canary":"b"}]}"#,
+        );
+        assert_eq!(rule(plain.rule.as_ref()), "none");
+        assert!(release_text(&plain).contains("weight:  0%: the other requests go to a"));
+        assert!(release_text(&plain).contains("every host"));
+    }
+
+    #[test]
+    fn release_json_has_every_field() {
+        let release = first_release(
+            r#"{"releases":[{"name":"pay","hosts":["Pay.example.com"],"header":"X-V","baseline":"v1","canary":"v2",
+            "weight":12.5,"sticky":{"cookie":"uid"}}]}"#,
+        );
+        let value = release_json(&release);
+        assert_eq!(value["hosts"], json!(["pay.example.com"]));
+        assert_eq!(value["header"], "x-v");
+        assert_eq!(value["weight"], json!(12.5));
+        assert_eq!(value["sticky"], json!({"cookie": "uid"}));
+        assert_eq!(value["rule"], Value::Null);
+        assert!(sticky(&release).starts_with("by cookie uid"));
+    }
+}

@@ -1,0 +1,248 @@
+//! `simulate --users`: where N synthetic users of a sticky release sit, at
+//! one or more weights, and whether raising the weight moves anyone from
+//! the canary back to the baseline (it must not: a user is on the canary
+//! exactly when their fixed bucket is below the weight).
+
+use canary_core::{decide, Config, Request, Rng, Version};
+use serde_json::{json, Value};
+
+use super::request::RequestSpec;
+use super::share;
+use crate::describe;
+
+/// Bounds memory (one flag per user) and run time.
+const MAX_USERS: u64 = 10_000_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub weight_bp: u32,
+    pub baseline: u64,
+    pub canary: u64,
+    /// Users on the canary at the previous row and on the baseline now;
+    /// `None` for the first row.
+    pub moved_back: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    release: String,
+    key: String,
+    users: u64,
+    pub rows: Vec<Row>,
+}
+
+/// One synthetic user's key.
+fn user_key(i: u64) -> String {
+    format!("user-{i}")
+}
+
+pub fn table(
+    config: &Config,
+    spec: &RequestSpec,
+    users: u64,
+    weights: &[u32],
+) -> Result<Table, String> {
+    if users == 0 || users > MAX_USERS {
+        return Err(format!("--users: give 1 to {MAX_USERS} users"));
+    }
+    let release = spec
+        .release(config)
+        .ok_or_else(|| format!("no release covers host \"{}\"", spec.host))?;
+    let Some(sticky) = release.sticky.clone() else {
+        return Err(format!(
+            "release \"{}\" is not sticky: each request is rolled on its own, so users do not stay on a version (--users needs \"sticky\")",
+            release.name
+        ));
+    };
+    let key = match &sticky {
+        canary_core::Sticky::Header(name) => format!("header {name}"),
+        canary_core::Sticky::Cookie(name) => format!("cookie {name}"),
+    };
+    let index = config
+        .releases
+        .iter()
+        .position(|r| r.name == release.name)
+        .ok_or("the release vanished")?;
+    let weights = if weights.is_empty() {
+        vec![release.weight_bp]
+    } else {
+        weights.to_vec()
+    };
+    let mut rows = Vec::with_capacity(weights.len());
+    let mut previous: Option<Vec<bool>> = None;
+    // The sticky key decides, so the roll never matters; seeded anyway.
+    let mut rng = Rng::new(0);
+    for weight_bp in weights {
+        let mut at_weight = config.clone();
+        if let Some(r) = at_weight.releases.get_mut(index) {
+            r.weight_bp = weight_bp;
+        }
+        let mut on_canary = Vec::with_capacity(users as usize);
+        let mut moved_back = 0;
+        for i in 1..=users {
+            let pairs = spec.pairs(Some((&sticky, &user_key(i))));
+            let borrowed: Vec<(&[u8], &[u8])> = pairs
+                .iter()
+                .map(|(n, v)| (n.as_slice(), v.as_slice()))
+                .collect();
+            let canary = decide(&at_weight, &Request::new(&borrowed), rng.roll())
+                .is_some_and(|o| o.version == Version::Canary);
+            let was_canary = previous
+                .as_ref()
+                .and_then(|p| p.get(on_canary.len()))
+                .copied();
+            if was_canary == Some(true) && !canary {
+                moved_back += 1;
+            }
+            on_canary.push(canary);
+        }
+        let canary = on_canary.iter().filter(|&&c| c).count() as u64;
+        rows.push(Row {
+            weight_bp,
+            baseline: users - canary,
+            canary,
+            moved_back: previous.is_some().then_some(moved_back),
+        });
+        previous = Some(on_canary);
+    }
+    Ok(Table {
+        release: release.name.clone(),
+        key,
+        users,
+        rows,
+    })
+}
+
+impl Table {
+    /// Users moved back to the baseline where the weight went up.
+    fn moved_back_while_rising(&self) -> u64 {
+        self.rows
+            .windows(2)
+            .filter_map(|pair| match pair {
+                [before, after] if after.weight_bp > before.weight_bp => after.moved_back,
+                _ => None,
+            })
+            .sum()
+    }
+
+    fn rose(&self) -> bool {
+        self.rows
+            .windows(2)
+            .any(|pair| matches!(pair, [a, b] if b.weight_bp > a.weight_bp))
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut text = format!(
+            "{}: {} users (keys user-1..user-{}) by {}\n  {:<8}{:>18}{:>18}  {}\n",
+            self.release,
+            self.users,
+            self.users,
+            self.key,
+            "weight",
+            "baseline",
+            "canary",
+            "moved canary->baseline"
+        );
+        for row in &self.rows {
+            let cell = |n: u64| format!("{n} ({:.1}%)", share(n, self.users));
+            text.push_str(&format!(
+                "  {:<8}{:>18}{:>18}  {}\n",
+                describe::percent(row.weight_bp),
+                cell(row.baseline),
+                cell(row.canary),
+                row.moved_back.map_or("-".to_string(), |n| n.to_string())
+            ));
+        }
+        if self.rose() {
+            match self.moved_back_while_rising() {
+                0 => {
+                    text.push_str("no user moved from canary back to baseline as the weight rose\n")
+                }
+                n => text.push_str(&format!(
+                    "WARNING: {n} users moved from canary back to baseline as the weight rose\n"
+                )),
+            }
+        }
+        text
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "release": self.release,
+            "key": self.key,
+            "count": self.users,
+            "rows": self.rows.iter().map(|row| json!({
+                "weight": describe::percent_number(row.weight_bp),
+                "baseline": row.baseline,
+                "canary": row.canary,
+                "moved_back": row.moved_back,
+            })).collect::<Vec<_>>(),
+            "moved_back_while_rising": self.moved_back_while_rising(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(config: &Config) -> RequestSpec {
+        let args = crate::cli::SimulateArgs {
+            file: crate::cli::FileArgs {
+                file: "x".into(),
+                kind: None,
+            },
+            requests: None,
+            headers: vec![],
+            path: "/".into(),
+            host: None,
+            cookies: vec![],
+            queries: vec![],
+            seed: None,
+            users: None,
+            weights: vec![],
+            json: false,
+        };
+        RequestSpec::from_args(&args, config)
+    }
+
+    const STICKY: &[u8] = br#"{"releases":[{"name":"pay","header":"x-v","baseline":"v1","canary":"v2","weight":20,"sticky":{"header":"x-user"}}]}"#;
+
+    #[test]
+    fn raising_the_weight_moves_no_user_back() {
+        let config = Config::from_json(STICKY).unwrap();
+        let table = table(&config, &spec(&config), 2000, &[1000, 2000, 5000, 10_000]).unwrap();
+        assert_eq!(table.rows[0].moved_back, None);
+        for row in &table.rows[1..] {
+            assert_eq!(row.moved_back, Some(0));
+        }
+        assert_eq!(table.rows[3].canary, 2000);
+        // n = 2000, p = 0.5: sd ~ 22.4; allow 4 sd.
+        assert!(
+            (911..=1089).contains(&table.rows[2].canary),
+            "{:?}",
+            table.rows[2]
+        );
+        assert!(table.to_text().contains("no user moved"));
+    }
+
+    #[test]
+    fn lowering_the_weight_is_reported_not_flagged() {
+        let config = Config::from_json(STICKY).unwrap();
+        let table = table(&config, &spec(&config), 500, &[5000, 1000]).unwrap();
+        assert!(table.rows[1].moved_back.unwrap() > 0);
+        assert!(!table.to_text().contains("WARNING"));
+        assert_eq!(table.to_json()["moved_back_while_rising"], 0);
+    }
+
+    #[test]
+    fn needs_a_sticky_release() {
+        let config = Config::from_json(
+            br#"{"releases":[{"name":"pay","header":"x-v","baseline":"v1","canary":"v2"}]}"#,
+        )
+        .unwrap();
+        let err = table(&config, &spec(&config), 10, &[]).unwrap_err();
+        assert!(err.contains("not sticky"), "{err}");
+        assert!(table(&config, &spec(&config), 0, &[]).is_err());
+    }
+}

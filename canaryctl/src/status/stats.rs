@@ -1,0 +1,208 @@
+//! The filter's counters as Envoy's `/stats` lists them:
+//! `wasmcustom.canary.<release>.<baseline|canary>.<rule|sticky|weight>: N`
+//! and `wasmcustom.canary.no_release: N`.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+pub const PREFIX: &str = "wasmcustom.canary.";
+
+/// Requests of one version, by reason.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ByReason {
+    pub rule: u64,
+    pub sticky: u64,
+    pub weight: u64,
+}
+
+impl ByReason {
+    pub fn total(&self) -> u64 {
+        self.rule + self.sticky + self.weight
+    }
+
+    fn minus(&self, earlier: &ByReason) -> ByReason {
+        // A counter that went down means Envoy restarted: count from zero.
+        let delta = |now: u64, then: u64| if now >= then { now - then } else { now };
+        ByReason {
+            rule: delta(self.rule, earlier.rule),
+            sticky: delta(self.sticky, earlier.sticky),
+            weight: delta(self.weight, earlier.weight),
+        }
+    }
+
+    fn slot(&mut self, reason: &str) -> Option<&mut u64> {
+        match reason {
+            "rule" => Some(&mut self.rule),
+            "sticky" => Some(&mut self.sticky),
+            "weight" => Some(&mut self.weight),
+            _ => None,
+        }
+    }
+
+    fn to_json(self) -> Value {
+        json!({"rule": self.rule, "sticky": self.sticky, "weight": self.weight, "total": self.total()})
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReleaseCounts {
+    pub baseline: ByReason,
+    pub canary: ByReason,
+}
+
+impl ReleaseCounts {
+    pub fn total(&self) -> u64 {
+        self.baseline.total() + self.canary.total()
+    }
+
+    /// The canary's share in percent; `None` before the first request.
+    pub fn canary_share(&self) -> Option<f64> {
+        let total = self.total();
+        (total > 0).then(|| self.canary.total() as f64 / total as f64 * 100.0)
+    }
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Counters {
+    pub releases: BTreeMap<String, ReleaseCounts>,
+    pub no_release: u64,
+}
+
+impl Counters {
+    /// Reads the text format of `/stats`; other lines are ignored.
+    pub fn parse(text: &str) -> Counters {
+        let mut counters = Counters::default();
+        for line in text.lines() {
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
+            let Some(name) = name.trim().strip_prefix(PREFIX) else {
+                continue;
+            };
+            let Ok(value) = value.trim().parse::<u64>() else {
+                continue;
+            };
+            if name == "no_release" {
+                counters.no_release = value;
+                continue;
+            }
+            // Release names hold no dots, so the last two parts are fixed.
+            let mut parts = name.rsplitn(3, '.');
+            let (Some(reason), Some(version), Some(release)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            let counts = counters.releases.entry(release.to_string()).or_default();
+            let by_reason = match version {
+                "baseline" => &mut counts.baseline,
+                "canary" => &mut counts.canary,
+                _ => continue,
+            };
+            if let Some(slot) = by_reason.slot(reason) {
+                *slot = value;
+            }
+        }
+        counters
+    }
+
+    /// What happened between `earlier` and now.
+    pub fn since(&self, earlier: &Counters) -> Counters {
+        let releases = self
+            .releases
+            .iter()
+            .map(|(name, now)| {
+                let then = earlier.releases.get(name).copied().unwrap_or_default();
+                let delta = ReleaseCounts {
+                    baseline: now.baseline.minus(&then.baseline),
+                    canary: now.canary.minus(&then.canary),
+                };
+                (name.clone(), delta)
+            })
+            .collect();
+        let no_release = if self.no_release >= earlier.no_release {
+            self.no_release - earlier.no_release
+        } else {
+            self.no_release
+        };
+        Counters {
+            releases,
+            no_release,
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        let releases: serde_json::Map<String, Value> = self
+            .releases
+            .iter()
+            .map(|(name, counts)| {
+                let value = json!({
+                    "baseline": counts.baseline.to_json(),
+                    "canary": counts.canary.to_json(),
+                    "total": counts.total(),
+                    "canary_share": counts.canary_share(),
+                });
+                (name.clone(), value)
+            })
+            .collect();
+        json!({"releases": releases, "no_release": self.no_release})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STATS: &str = "\
+wasmcustom.canary.pay-service.baseline.rule: 0
+wasmcustom.canary.pay-service.baseline.sticky: 10
+wasmcustom.canary.pay-service.baseline.weight: 70
+wasmcustom.canary.pay-service.canary.rule: 5
+wasmcustom.canary.pay-service.canary.sticky: 3
+wasmcustom.canary.pay-service.canary.weight: 12
+wasmcustom.canary.no_release: 4
+wasmcustom.canary.odd.sideways.rule: 9
+wasmcustom.canary.hist: P0(nan,0) P25(nan,0)
+cluster.x.upstream_rq: 7
+";
+
+    #[test]
+    fn parses_the_filter_counters_only() {
+        let counters = Counters::parse(STATS);
+        assert_eq!(counters.no_release, 4);
+        let pay = counters.releases["pay-service"];
+        assert_eq!(
+            pay.baseline,
+            ByReason {
+                rule: 0,
+                sticky: 10,
+                weight: 70
+            }
+        );
+        assert_eq!(pay.canary.total(), 20);
+        assert_eq!(pay.canary_share(), Some(20.0));
+        assert_eq!(counters.releases["odd"].total(), 0);
+        assert_eq!(Counters::parse("").releases.len(), 0);
+    }
+
+    #[test]
+    fn differences_between_samples() {
+        let earlier = Counters::parse(STATS);
+        let later = Counters::parse(
+            &STATS
+                .replace("weight: 70", "weight: 100")
+                .replace("no_release: 4", "no_release: 1"),
+        );
+        let delta = later.since(&earlier);
+        assert_eq!(delta.releases["pay-service"].baseline.weight, 30);
+        assert_eq!(delta.releases["pay-service"].canary.total(), 0);
+        assert_eq!(delta.releases["pay-service"].canary_share(), Some(0.0));
+        // Went down: Envoy restarted, so the new value is what happened since.
+        assert_eq!(delta.no_release, 1);
+        assert_eq!(
+            delta.to_json()["releases"]["pay-service"]["baseline"]["total"],
+            30
+        );
+    }
+}
