@@ -3,6 +3,15 @@
 //! its log. ECDS mode: the update is rejected and the last good config keeps
 //! routing; with no good config yet, the filter fails closed (HTTP 500).
 
+// A test crate: helpers outside #[test] functions may panic and index too
+// (clippy.toml allows that inside #[test] functions only).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod support;
 
 use serde_json::json;

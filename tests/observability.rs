@@ -11,6 +11,15 @@
 //! every character outside [a-zA-Z0-9_] becomes `_`, so release `shop-v2`
 //! shows as `canary_shop_v2_...`). Each is a counter with no labels.
 
+// A test crate: helpers outside #[test] functions may panic and index too
+// (clippy.toml allows that inside #[test] functions only).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod support;
 
 use std::collections::BTreeMap;

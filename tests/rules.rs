@@ -4,6 +4,15 @@
 //! a request outside the rule always reaches the baseline and one inside it
 //! always the canary.
 
+// A test crate: helpers outside #[test] functions may panic and index too
+// (clippy.toml allows that inside #[test] functions only).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod support;
 
 use std::sync::OnceLock;

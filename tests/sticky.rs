@@ -2,6 +2,15 @@
 //! the same version, the version is the one `canary_core::bucket` predicts,
 //! and raising the weight only moves keys from the baseline to the canary.
 
+// A test crate: helpers outside #[test] functions may panic and index too
+// (clippy.toml allows that inside #[test] functions only).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod support;
 
 use std::collections::BTreeSet;

@@ -3,6 +3,15 @@
 //! standard deviations wide, so a correct filter fails about once in 16,000
 //! runs and a filter off by a few points fails every time.
 
+// A test crate: helpers outside #[test] functions may panic and index too
+// (clippy.toml allows that inside #[test] functions only).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod support;
 
 use std::sync::OnceLock;

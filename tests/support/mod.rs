@@ -25,7 +25,6 @@
 
 #![allow(
     dead_code,
-    unused_imports,
     unreachable_pub,
     clippy::unwrap_used,
     clippy::expect_used,
@@ -43,9 +42,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::{json, Value};
 
+// Each test file uses some of these; the rest would warn.
+#[allow(unused_imports)]
 pub use admin::{ecds_stat, prometheus_value, EcdsOutcome};
+#[allow(unused_imports)]
 pub use envoy::{Envoy, EnvoyBuilder, Exited, FILTER_NAME};
+#[allow(unused_imports)]
 pub use http::{Client, Request, Response, ECHO_HEADER};
+#[allow(unused_imports)]
 pub use render::Mode;
 
 /// The repository root (this package's manifest folder).
