@@ -6,6 +6,15 @@
 //! embedded plugin config accepted by the filter itself, and the pieces
 //! agreeing with each other (header, values, subsets, selectors).
 
+// A test crate: helpers outside #[test] functions may panic and index too
+// (clippy.toml allows that inside #[test] functions only).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod istio_k8s;
 
 use std::path::{Path, PathBuf};
@@ -63,14 +72,21 @@ fn istio_invalid_examples_are_rejected_for_the_stated_reason() {
         let expected = expected.and_then(|e| e.as_str().map(str::to_string));
         let expected = expected.unwrap_or_else(|| panic!("{name} has no _err"));
         let verdict = crds().validate(&doc);
-        assert!(verdict.unevaluated.is_empty(), "{name}: unevaluated rules {:?}", verdict.unevaluated);
+        assert!(
+            verdict.unevaluated.is_empty(),
+            "{name}: unevaluated rules {:?}",
+            verdict.unevaluated
+        );
         assert!(
             verdict.errors.iter().any(|e| e.contains(&expected)),
             "{name}: expected an error containing {expected:?}, got {:?}",
             verdict.errors
         );
     }
-    println!("{} invalid examples rejected with the expected error", docs.len());
+    println!(
+        "{} invalid examples rejected with the expected error",
+        docs.len()
+    );
 }
 
 #[test]
@@ -112,7 +128,11 @@ fn kit() -> Vec<(String, Value)> {
 }
 
 fn kit_doc(file: &str) -> Value {
-    let mut docs: Vec<Value> = kit().into_iter().filter(|(f, _)| f == file).map(|(_, d)| d).collect();
+    let mut docs: Vec<Value> = kit()
+        .into_iter()
+        .filter(|(f, _)| f == file)
+        .map(|(_, d)| d)
+        .collect();
     assert_eq!(docs.len(), 1, "{file}: expected one document");
     docs.remove(0)
 }
@@ -125,7 +145,10 @@ fn every_kit_manifest_passes_istios_schemas_and_rules() {
         let verdict = crds().validate(doc);
         assert!(verdict.accepted(), "{file} rejected: {verdict:#?}");
         kinds.push(doc["kind"].as_str().unwrap().to_string());
-        println!("{file}: accepted, {} CEL rules passed", verdict.rules_passed);
+        println!(
+            "{file}: accepted, {} CEL rules passed",
+            verdict.rules_passed
+        );
         if doc["kind"] == "WasmPlugin" {
             // The url and selector rules ran, not just the schema.
             assert!(verdict.rules_passed >= 3, "{file}: {verdict:?}");
@@ -134,35 +157,134 @@ fn every_kit_manifest_passes_istios_schemas_and_rules() {
     kinds.sort();
     assert_eq!(
         kinds,
-        ["DestinationRule", "EnvoyFilter", "EnvoyFilter", "VirtualService", "WasmPlugin", "WasmPlugin"]
+        [
+            "DestinationRule",
+            "EnvoyFilter",
+            "EnvoyFilter",
+            "VirtualService",
+            "WasmPlugin",
+            "WasmPlugin"
+        ]
     );
 }
 
 /// (file, JSON pointer, new value or None to delete, expected error part)
 const MUTATIONS: &[(&str, &str, Option<&str>, &str)] = &[
-    ("wasmplugin-oci.yaml", "/spec/bogus", Some("1"), "unknown field \"spec.bogus\""),
-    ("wasmplugin-oci.yaml", "/spec/pluginconfig", Some("{}"), "unknown field \"spec.pluginconfig\""),
-    ("wasmplugin-oci.yaml", "/spec/failStrategy", Some("\"FAIL_SOMETIMES\""), "spec.failStrategy: Unsupported value"),
-    ("wasmplugin-oci.yaml", "/spec/match/0/mode", Some("\"CALLER\""), "spec.match[0].mode: Unsupported value"),
-    ("wasmplugin-oci.yaml", "/spec/url", Some("\"ftp://registry/x\""), "url must have schema one of"),
-    ("wasmplugin-oci.yaml", "/spec/sha256", Some("\"abc\""), "spec.sha256 in body should match"),
-    ("wasmplugin-oci.yaml", "/spec/selector/matchLabels/app", Some("\"order-*\""), "wildcard not allowed"),
-    ("wasmplugin-oci.yaml", "/spec/targetRefs", Some("[{\"kind\":\"Service\",\"name\":\"x\"}]"), "only one of targetRefs or selector"),
-    ("wasmplugin-oci.yaml", "/spec/match/0/ports/0/number", Some("0"), "should be greater than or equal to 1"),
-    ("wasmplugin-file.yaml", "/spec/url", None, "spec.url: Required value"),
-    ("wasmplugin-file.yaml", "/metadata/name", Some("\"Pay_Canary\""), "metadata.name in body should match"),
-    ("destinationrule.yaml", "/spec/subsets/0/name", None, "spec.subsets[0].name: Required value"),
-    ("destinationrule.yaml", "/spec/subsets/0/lables", Some("{}"), "unknown field \"spec.subsets[0].lables\""),
-    ("virtualservice.yaml", "/spec/http/0/match/0/headers/x-canary-version/exact", Some("2"), "must be of type string"),
-    ("virtualservice.yaml", "/spec/http/0/route/0/destination/port/number", Some("-1"), "should be greater than or equal to 0"),
-    ("envoyfilter-strip-routing-header.yaml", "/spec/configPatches/0/patch/operation", Some("\"FIRST\""), "Unsupported value"),
-    ("envoyfilter-strip-routing-header.yaml", "/spec/configPatches/0/match/waypoint", Some("{}"), "only support waypointMatch when context is WAYPOINT"),
-    ("envoyfilter-wasm.yaml", "/spec/workloadSelector/labels/app", Some("\"*\""), "wildcard is not supported in selector"),
+    (
+        "wasmplugin-oci.yaml",
+        "/spec/bogus",
+        Some("1"),
+        "unknown field \"spec.bogus\"",
+    ),
+    (
+        "wasmplugin-oci.yaml",
+        "/spec/pluginconfig",
+        Some("{}"),
+        "unknown field \"spec.pluginconfig\"",
+    ),
+    (
+        "wasmplugin-oci.yaml",
+        "/spec/failStrategy",
+        Some("\"FAIL_SOMETIMES\""),
+        "spec.failStrategy: Unsupported value",
+    ),
+    (
+        "wasmplugin-oci.yaml",
+        "/spec/match/0/mode",
+        Some("\"CALLER\""),
+        "spec.match[0].mode: Unsupported value",
+    ),
+    (
+        "wasmplugin-oci.yaml",
+        "/spec/url",
+        Some("\"ftp://registry/x\""),
+        "url must have schema one of",
+    ),
+    (
+        "wasmplugin-oci.yaml",
+        "/spec/sha256",
+        Some("\"abc\""),
+        "spec.sha256 in body should match",
+    ),
+    (
+        "wasmplugin-oci.yaml",
+        "/spec/selector/matchLabels/app",
+        Some("\"order-*\""),
+        "wildcard not allowed",
+    ),
+    (
+        "wasmplugin-oci.yaml",
+        "/spec/targetRefs",
+        Some("[{\"kind\":\"Service\",\"name\":\"x\"}]"),
+        "only one of targetRefs or selector",
+    ),
+    (
+        "wasmplugin-oci.yaml",
+        "/spec/match/0/ports/0/number",
+        Some("0"),
+        "should be greater than or equal to 1",
+    ),
+    (
+        "wasmplugin-file.yaml",
+        "/spec/url",
+        None,
+        "spec.url: Required value",
+    ),
+    (
+        "wasmplugin-file.yaml",
+        "/metadata/name",
+        Some("\"Pay_Canary\""),
+        "metadata.name in body should match",
+    ),
+    (
+        "destinationrule.yaml",
+        "/spec/subsets/0/name",
+        None,
+        "spec.subsets[0].name: Required value",
+    ),
+    (
+        "destinationrule.yaml",
+        "/spec/subsets/0/lables",
+        Some("{}"),
+        "unknown field \"spec.subsets[0].lables\"",
+    ),
+    (
+        "virtualservice.yaml",
+        "/spec/http/0/match/0/headers/x-canary-version/exact",
+        Some("2"),
+        "must be of type string",
+    ),
+    (
+        "virtualservice.yaml",
+        "/spec/http/0/route/0/destination/port/number",
+        Some("-1"),
+        "should be greater than or equal to 0",
+    ),
+    (
+        "envoyfilter-strip-routing-header.yaml",
+        "/spec/configPatches/0/patch/operation",
+        Some("\"FIRST\""),
+        "Unsupported value",
+    ),
+    (
+        "envoyfilter-strip-routing-header.yaml",
+        "/spec/configPatches/0/match/waypoint",
+        Some("{}"),
+        "only support waypointMatch when context is WAYPOINT",
+    ),
+    (
+        "envoyfilter-wasm.yaml",
+        "/spec/workloadSelector/labels/app",
+        Some("\"*\""),
+        "wildcard is not supported in selector",
+    ),
 ];
 
 fn set_pointer(doc: &mut Value, pointer: &str, new: Option<Value>) {
     let (parent, key) = pointer.rsplit_once('/').unwrap();
-    let parent = doc.pointer_mut(parent).unwrap_or_else(|| panic!("no {parent}"));
+    let parent = doc
+        .pointer_mut(parent)
+        .unwrap_or_else(|| panic!("no {parent}"));
     match (parent, new) {
         (Value::Object(map), Some(v)) => {
             map.insert(key.to_string(), v);
@@ -178,9 +300,17 @@ fn set_pointer(doc: &mut Value, pointer: &str, new: Option<Value>) {
 fn broken_copies_of_the_kit_are_rejected_with_the_api_servers_error() {
     for (file, pointer, new, expected) in MUTATIONS {
         let mut doc = kit_doc(file);
-        set_pointer(&mut doc, pointer, new.map(|v| serde_json::from_str(v).unwrap()));
+        set_pointer(
+            &mut doc,
+            pointer,
+            new.map(|v| serde_json::from_str(v).unwrap()),
+        );
         let verdict = crds().validate(&doc);
-        assert!(verdict.unevaluated.is_empty(), "{file} {pointer}: {:?}", verdict.unevaluated);
+        assert!(
+            verdict.unevaluated.is_empty(),
+            "{file} {pointer}: {:?}",
+            verdict.unevaluated
+        );
         assert!(
             verdict.errors.iter().any(|e| e.contains(expected)),
             "{file} with {pointer} = {new:?}: expected {expected:?}, got {:?}",
@@ -197,7 +327,9 @@ fn through_protobuf_struct(value: &Value) -> Value {
         Value::Number(n) => json!(n.as_f64().unwrap()),
         Value::Array(items) => Value::Array(items.iter().map(through_protobuf_struct).collect()),
         Value::Object(map) => Value::Object(
-            map.iter().map(|(k, v)| (k.clone(), through_protobuf_struct(v))).collect(),
+            map.iter()
+                .map(|(k, v)| (k.clone(), through_protobuf_struct(v)))
+                .collect(),
         ),
         other => other.clone(),
     }
@@ -217,7 +349,11 @@ fn embedded_plugin_configs() -> Vec<(String, String)> {
             let text = serde_json::to_string(&config).unwrap();
             out.push((file.clone(), text));
         }
-        for patch in doc["spec"]["configPatches"].as_array().into_iter().flatten() {
+        for patch in doc["spec"]["configPatches"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             let wasm = &patch["patch"]["value"]["typed_config"]["config"]["configuration"]["value"];
             if let Some(text) = wasm.as_str() {
                 out.push((file.clone(), text.to_string()));
@@ -230,11 +366,20 @@ fn embedded_plugin_configs() -> Vec<(String, String)> {
 #[test]
 fn each_embedded_plugin_config_is_accepted_by_the_filter_and_matches_a_release_step() {
     let configs = embedded_plugin_configs();
-    assert_eq!(configs.len(), 3, "two WasmPlugins and the wasm EnvoyFilter: {configs:?}");
-    let steps: Vec<(&str, Value)> = ["1-rule.json", "2-weights.json", "3-complete.json", "4-rollback.json"]
-        .iter()
-        .map(|f| (*f, through_protobuf_struct(&plugin_config_file(f))))
-        .collect();
+    assert_eq!(
+        configs.len(),
+        3,
+        "two WasmPlugins and the wasm EnvoyFilter: {configs:?}"
+    );
+    let steps: Vec<(&str, Value)> = [
+        "1-rule.json",
+        "2-weights.json",
+        "3-complete.json",
+        "4-rollback.json",
+    ]
+    .iter()
+    .map(|f| (*f, through_protobuf_struct(&plugin_config_file(f))))
+    .collect();
     for (file, text) in &configs {
         if let Err(e) = Config::from_json(text.as_bytes()) {
             panic!("{file}: the filter refuses its plugin config: {e}\n{text}");
@@ -242,7 +387,10 @@ fn each_embedded_plugin_config_is_accepted_by_the_filter_and_matches_a_release_s
         // 20.0 is what Istio delivers for `weight: 20`.
         let seen = through_protobuf_struct(&serde_json::from_str(text).unwrap());
         let step = steps.iter().find(|(_, s)| *s == seen).map(|(f, _)| *f);
-        assert!(step.is_some(), "{file}: plugin config is none of filter-config/pay-service/*.json");
+        assert!(
+            step.is_some(),
+            "{file}: plugin config is none of filter-config/pay-service/*.json"
+        );
         println!("{file}: plugin config = pay-service/{}", step.unwrap());
     }
 }
@@ -252,7 +400,10 @@ fn the_routing_pieces_agree() {
     let config = plugin_config_file("2-weights.json");
     let release = &config["releases"][0];
     let header = release["header"].as_str().unwrap();
-    let (baseline, canary) = (release["baseline"].as_str().unwrap(), release["canary"].as_str().unwrap());
+    let (baseline, canary) = (
+        release["baseline"].as_str().unwrap(),
+        release["canary"].as_str().unwrap(),
+    );
 
     // VirtualService: header values name the subsets; the last route is the baseline.
     let vs = kit_doc("virtualservice.yaml");
@@ -263,25 +414,49 @@ fn the_routing_pieces_agree() {
         match route.get("match") {
             Some(matches) => {
                 let wanted = matches[0]["headers"][header]["exact"].as_str();
-                assert_eq!(wanted, Some(subset), "route {} must send {header}: {subset} to subset {subset}", route["name"]);
+                assert_eq!(
+                    wanted,
+                    Some(subset),
+                    "route {} must send {header}: {subset} to subset {subset}",
+                    route["name"]
+                );
                 routed.push(subset.to_string());
             }
-            None => assert_eq!(subset, baseline, "the default route must go to the baseline"),
+            None => assert_eq!(
+                subset, baseline,
+                "the default route must go to the baseline"
+            ),
         }
     }
     routed.sort();
     assert_eq!(routed, [baseline, canary]);
-    assert!(http.last().unwrap().get("match").is_none(), "the default route comes last");
+    assert!(
+        http.last().unwrap().get("match").is_none(),
+        "the default route comes last"
+    );
 
     // DestinationRule: the same host, a subset per version by `version` label.
     let dr = kit_doc("destinationrule.yaml");
     assert_eq!(dr["spec"]["host"], vs["spec"]["hosts"][0]);
     for version in [baseline, canary] {
-        let subset = dr["spec"]["subsets"].as_array().unwrap().iter().find(|s| s["name"] == version);
-        assert_eq!(subset.map(|s| &s["labels"]["version"]), Some(&json!(version)), "subset {version}");
+        let subset = dr["spec"]["subsets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == version);
+        assert_eq!(
+            subset.map(|s| &s["labels"]["version"]),
+            Some(&json!(version)),
+            "subset {version}"
+        );
     }
     let host = dr["spec"]["host"].as_str().unwrap();
-    let hosts: Vec<&str> = release["hosts"].as_array().unwrap().iter().map(|h| h.as_str().unwrap()).collect();
+    let hosts: Vec<&str> = release["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
     assert!(hosts.contains(&host), "the release must cover {host}");
 
     // The strip filter removes exactly the routing header, and runs first.
@@ -296,11 +471,21 @@ fn the_routing_pieces_agree() {
     let selector = json!({"app": "order-service"});
     for file in ["wasmplugin-oci.yaml", "wasmplugin-file.yaml"] {
         let plugin = kit_doc(file);
-        assert_eq!(plugin["spec"]["selector"]["matchLabels"], selector, "{file}");
+        assert_eq!(
+            plugin["spec"]["selector"]["matchLabels"], selector,
+            "{file}"
+        );
         assert_eq!(plugin["spec"]["match"][0]["mode"], "CLIENT", "{file}");
     }
-    for file in ["envoyfilter-strip-routing-header.yaml", "envoyfilter-wasm.yaml"] {
-        assert_eq!(kit_doc(file)["spec"]["workloadSelector"]["labels"], selector, "{file}");
+    for file in [
+        "envoyfilter-strip-routing-header.yaml",
+        "envoyfilter-wasm.yaml",
+    ] {
+        assert_eq!(
+            kit_doc(file)["spec"]["workloadSelector"]["labels"],
+            selector,
+            "{file}"
+        );
     }
 }
 

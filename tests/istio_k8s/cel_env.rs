@@ -21,18 +21,58 @@ use super::go_url::{parse_request_uri, GoUrl};
 /// this validator cannot judge.
 pub const KNOWN_FUNCTIONS: &[&str] = &[
     // Operators, as the parser names them.
-    "_&&_", "_||_", "!_", "-_", "_?_:_", "_==_", "_!=_", "_<_", "_<=_", "_>_", "_>=_",
-    "_+_", "_-_", "_*_", "_/_", "_%_", "@in", "_[_]",
+    "_&&_",
+    "_||_",
+    "!_",
+    "-_",
+    "_?_:_",
+    "_==_",
+    "_!=_",
+    "_<_",
+    "_<=_",
+    "_>_",
+    "_>=_",
+    "_+_",
+    "_-_",
+    "_*_",
+    "_/_",
+    "_%_",
+    "@in",
+    "_[_]",
     // Internal to the expansion of all() and exists().
     "@not_strictly_false",
     // Macros and standard functions.
-    "has", "all", "exists", "exists_one", "size", "int", "uint", "double", "string",
-    "duration", "matches", "contains", "startsWith", "endsWith",
+    "has",
+    "all",
+    "exists",
+    "exists_one",
+    "size",
+    "int",
+    "uint",
+    "double",
+    "string",
+    "duration",
+    "matches",
+    "contains",
+    "startsWith",
+    "endsWith",
     // Strings extension.
-    "substring", "lowerAscii", "upperAscii", "indexOf", "lastIndexOf", "trim", "replace", "split",
+    "substring",
+    "lowerAscii",
+    "upperAscii",
+    "indexOf",
+    "lastIndexOf",
+    "trim",
+    "replace",
+    "split",
     "join",
     // Kubernetes URL library.
-    "isURL", "url", "getScheme", "getHost", "getHostname", "getPort",
+    "isURL",
+    "url",
+    "getScheme",
+    "getHost",
+    "getHostname",
+    "getPort",
 ];
 
 /// A URL value, as Kubernetes' `url()` returns.
@@ -134,16 +174,24 @@ mod tests {
 
     #[test]
     fn kubernetes_url_library() {
-        let rule = |schemes: &str| {
-            format!("isURL(self) ? (url(self).getScheme() in [{schemes}]) : false")
-        };
+        let rule =
+            |schemes: &str| format!("isURL(self) ? (url(self).getScheme() in [{schemes}]) : false");
         let schemes = r#""", "http", "https", "oci", "file""#;
         assert_eq!(eval(&rule(schemes), s("oci://r/x:1")), Ok(true));
         assert_eq!(eval(&rule(schemes), s("fake://r/x")), Ok(false));
         assert_eq!(eval(&rule(schemes), s("test")), Ok(false));
-        assert_eq!(eval("url('https://[::1]:80/').getHost() == '[::1]:80'", s("")), Ok(true));
-        assert_eq!(eval("url('https://[::1]:80/').getHostname() == '::1'", s("")), Ok(true));
-        assert_eq!(eval("url('https://e.com:80/').getPort() == '80'", s("")), Ok(true));
+        assert_eq!(
+            eval("url('https://[::1]:80/').getHost() == '[::1]:80'", s("")),
+            Ok(true)
+        );
+        assert_eq!(
+            eval("url('https://[::1]:80/').getHostname() == '::1'", s("")),
+            Ok(true)
+        );
+        assert_eq!(
+            eval("url('https://e.com:80/').getPort() == '80'", s("")),
+            Ok(true)
+        );
         assert_eq!(eval("url('/path').getScheme() == ''", s("")), Ok(true));
         // An invalid URL is an evaluation error, as in Kubernetes.
         assert!(eval("url('test').getScheme() == ''", s("")).is_err());
@@ -156,10 +204,22 @@ mod tests {
             ("duration(self) >= duration('1ms')", s("1h30m")),
             ("!(duration(self) >= duration('1ms'))", s("0.5ms")),
             ("self.substring(7, 8) == '/'", s("unix:///a")),
-            ("self.startsWith('unix://') && !self.endsWith('/')", s("unix://a")),
-            ("self.all(c, c.matches('^[a-z]$'))", Value::List(Arc::new(vec![s("a"), s("b")]))),
-            ("[1, 2].exists_one(x, x == 1) && ![1, 1].exists_one(x, x == 1)", s("")),
-            ("int('80') == 80 && size('abc') == 3 && self.size() == 0", s("")),
+            (
+                "self.startsWith('unix://') && !self.endsWith('/')",
+                s("unix://a"),
+            ),
+            (
+                "self.all(c, c.matches('^[a-z]$'))",
+                Value::List(Arc::new(vec![s("a"), s("b")])),
+            ),
+            (
+                "[1, 2].exists_one(x, x == 1) && ![1, 1].exists_one(x, x == 1)",
+                s(""),
+            ),
+            (
+                "int('80') == 80 && size('abc') == 3 && self.size() == 0",
+                s(""),
+            ),
             ("self in ['', 'HTTP']", s("HTTP")),
         ];
         for (rule, value) in passes {
@@ -170,7 +230,11 @@ mod tests {
     #[test]
     fn an_unknown_function_or_missing_field_is_an_error_not_a_pass() {
         assert!(eval("self.isSorted()", s("x")).is_err());
-        assert!(eval("self.nosuch == 1", Value::from(std::collections::HashMap::<String, Value>::new())).is_err());
+        assert!(eval(
+            "self.nosuch == 1",
+            Value::from(std::collections::HashMap::<String, Value>::new())
+        )
+        .is_err());
         assert!(eval("self", s("x")).is_err(), "a non-bool result");
     }
 }

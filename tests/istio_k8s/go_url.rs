@@ -45,7 +45,10 @@ pub fn parse_request_uri(raw: &str) -> Result<GoUrl, String> {
         return Err("empty url".into());
     }
     if raw == "*" {
-        return Ok(GoUrl { scheme: String::new(), host: String::new() });
+        return Ok(GoUrl {
+            scheme: String::new(),
+            host: String::new(),
+        });
     }
     let (scheme, rest) = split_scheme(raw)?;
     let scheme = scheme.to_ascii_lowercase();
@@ -58,7 +61,10 @@ pub fn parse_request_uri(raw: &str) -> Result<GoUrl, String> {
     if !rest.starts_with('/') {
         if !scheme.is_empty() {
             // "mailto:x": a rootless path, kept opaque.
-            return Ok(GoUrl { scheme, host: String::new() });
+            return Ok(GoUrl {
+                scheme,
+                host: String::new(),
+            });
         }
         return Err("invalid URI for request".into());
     }
@@ -151,7 +157,8 @@ fn unescape(s: &str, mode: Mode) -> Result<(), String> {
                 return Err(format!("invalid URL escape {:?}", &s[i..end]));
             };
             let escape = &s[i..i + 3];
-            if mode == Mode::Host && (high as char).to_digit(16).unwrap_or(0) < 8 && escape != "%25" {
+            if mode == Mode::Host && (high as char).to_digit(16).unwrap_or(0) < 8 && escape != "%25"
+            {
                 return Err(format!("invalid URL escape {escape:?}"));
             }
             i += 3;
@@ -181,10 +188,19 @@ mod tests {
     fn request_uris_as_go_parses_them() {
         // (input, scheme if Go's ParseRequestURI accepts it)
         let cases: &[(&str, Option<&str>)] = &[
-            ("https://user:pass@example.com:80/path?query=val#fragment", Some("https")),
+            (
+                "https://user:pass@example.com:80/path?query=val#fragment",
+                Some("https"),
+            ),
             ("/absolute-path", Some("")),
-            ("oci://registry.example.com/pay/canary-filter:0.1.0", Some("oci")),
-            ("oci://registry:5000/pay/canary-filter@sha256:00ff", Some("oci")),
+            (
+                "oci://registry.example.com/pay/canary-filter:0.1.0",
+                Some("oci"),
+            ),
+            (
+                "oci://registry:5000/pay/canary-filter@sha256:00ff",
+                Some("oci"),
+            ),
             ("file:///opt/filters/openid.wasm", Some("file")),
             ("HTTP://test", Some("http")),
             ("fake://example.com", Some("fake")),

@@ -79,7 +79,9 @@ impl Crds {
         let mut versions = HashMap::new();
         for crd in documents(path)? {
             let spec = &crd["spec"];
-            let (Some(group), Some(kind)) = (spec["group"].as_str(), spec["names"]["kind"].as_str()) else {
+            let (Some(group), Some(kind)) =
+                (spec["group"].as_str(), spec["names"]["kind"].as_str())
+            else {
                 return Err(format!("{}: a CRD without group or kind", path.display()));
             };
             for version in spec["versions"].as_array().into_iter().flatten() {
@@ -92,11 +94,17 @@ impl Crds {
                     .map_err(|e| format!("{kind} {group}/{name}: {e}"))?;
                 versions.insert(
                     (format!("{group}/{name}"), kind.to_string()),
-                    CrdVersion { open_api, validator },
+                    CrdVersion {
+                        open_api,
+                        validator,
+                    },
                 );
             }
         }
-        Ok(Self { versions, cel: CelEnv::new()? })
+        Ok(Self {
+            versions,
+            cel: CelEnv::new()?,
+        })
     }
 
     /// The CRD file at `../shared/istio/crd-all.gen.yaml`.
@@ -112,9 +120,14 @@ impl Crds {
     pub fn validate(&self, document: &Value) -> Verdict {
         let api_version = document["apiVersion"].as_str().unwrap_or_default();
         let kind = document["kind"].as_str().unwrap_or_default();
-        let Some(crd) = self.versions.get(&(api_version.to_string(), kind.to_string())) else {
+        let Some(crd) = self
+            .versions
+            .get(&(api_version.to_string(), kind.to_string()))
+        else {
             return Verdict {
-                errors: vec![format!("no served CRD version for apiVersion {api_version:?} kind {kind:?}")],
+                errors: vec![format!(
+                    "no served CRD version for apiVersion {api_version:?} kind {kind:?}"
+                )],
                 ..Verdict::default()
             };
         };
@@ -144,7 +157,12 @@ impl Crds {
 fn collect_rules(node: &Value, at: &str, out: &mut Vec<(String, String)>) {
     match node {
         Value::Object(map) => {
-            for rule in map.get("x-kubernetes-validations").and_then(Value::as_array).into_iter().flatten() {
+            for rule in map
+                .get("x-kubernetes-validations")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(source) = rule["rule"].as_str() {
                     out.push((at.to_string(), source.to_string()));
                 }

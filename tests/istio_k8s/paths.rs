@@ -44,7 +44,10 @@ mod tests {
     #[test]
     fn indexes_and_fields() {
         let doc = json!({"spec": {"match": [{"ports": [{"number": 0}]}], "m": {"0": 1}}});
-        assert_eq!(k8s_path(&doc, "/spec/match/0/ports/0/number"), "spec.match[0].ports[0].number");
+        assert_eq!(
+            k8s_path(&doc, "/spec/match/0/ports/0/number"),
+            "spec.match[0].ports[0].number"
+        );
         assert_eq!(k8s_path(&doc, "/spec/m/0"), "spec.m.0");
         assert_eq!(k8s_path(&doc, ""), "");
     }

@@ -76,15 +76,24 @@ fn has_rules(node: &Value) -> bool {
     }
 }
 
-fn run_rule(env: &CelEnv, rule: &Value, schema: &Value, value: &Value, path: &str, out: &mut Findings) {
+fn run_rule(
+    env: &CelEnv,
+    rule: &Value,
+    schema: &Value,
+    value: &Value,
+    path: &str,
+    out: &mut Findings,
+) {
     let Some(source) = rule.get("rule").and_then(Value::as_str) else {
-        out.unevaluated.push(format!("{path}: a validation without a rule: {rule}"));
+        out.unevaluated
+            .push(format!("{path}: a validation without a rule: {rule}"));
         return;
     };
     let program = match env.compile(source) {
         Ok(program) => program,
         Err(e) => {
-            out.unevaluated.push(format!("{path}: rule {source:?} does not compile: {e}"));
+            out.unevaluated
+                .push(format!("{path}: rule {source:?} does not compile: {e}"));
             return;
         }
     };
@@ -100,12 +109,16 @@ fn run_rule(env: &CelEnv, rule: &Value, schema: &Value, value: &Value, path: &st
                 .get("message")
                 .and_then(Value::as_str)
                 .map_or_else(|| format!("failed rule: {source}"), str::to_string);
-            let kind = schema.get("type").and_then(Value::as_str).unwrap_or("object");
-            out.violations.push(format!("{path}: Invalid value: \"{kind}\": {message}"));
+            let kind = schema
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("object");
+            out.violations
+                .push(format!("{path}: Invalid value: \"{kind}\": {message}"));
         }
-        Err(e) => out
-            .unevaluated
-            .push(format!("{path}: rule {source:?} could not be evaluated: {e}")),
+        Err(e) => out.unevaluated.push(format!(
+            "{path}: rule {source:?} could not be evaluated: {e}"
+        )),
     }
 }
 
@@ -116,7 +129,9 @@ fn check_list_type(schema: &Value, value: &Value, path: &str, out: &mut Findings
     let key_of = |item: &Value| -> Value {
         match list_type {
             Some("map") => {
-                let keys = schema.get("x-kubernetes-list-map-keys").and_then(Value::as_array);
+                let keys = schema
+                    .get("x-kubernetes-list-map-keys")
+                    .and_then(Value::as_array);
                 let mut key = serde_json::Map::new();
                 for name in keys.into_iter().flatten().filter_map(Value::as_str) {
                     key.insert(name.into(), item.get(name).cloned().unwrap_or(Value::Null));
@@ -133,7 +148,8 @@ fn check_list_type(schema: &Value, value: &Value, path: &str, out: &mut Findings
     for (i, item) in items.iter().enumerate() {
         let key = key_of(item);
         if seen.contains(&key) {
-            out.violations.push(format!("{path}[{i}]: Duplicate value: {key}"));
+            out.violations
+                .push(format!("{path}[{i}]: Duplicate value: {key}"));
         }
         seen.push(key);
     }
@@ -150,12 +166,16 @@ pub fn to_cel(value: &Value, schema: &Value) -> CelValue {
             (Some("number"), _, Some(f)) => CelValue::Float(f),
             (_, Some(i), _) => CelValue::Int(i),
             (Some("integer"), None, Some(f)) if f.fract() == 0.0 => CelValue::Int(f as i64),
-            (_, None, f) => n.as_u64().map_or(CelValue::Float(f.unwrap_or(f64::NAN)), CelValue::UInt),
+            (_, None, f) => n
+                .as_u64()
+                .map_or(CelValue::Float(f.unwrap_or(f64::NAN)), CelValue::UInt),
         },
         Value::String(s) => CelValue::String(Arc::new(s.clone())),
         Value::Array(items) => {
             let item_schema = schema.get("items").unwrap_or(&Value::Null);
-            CelValue::List(Arc::new(items.iter().map(|v| to_cel(v, item_schema)).collect()))
+            CelValue::List(Arc::new(
+                items.iter().map(|v| to_cel(v, item_schema)).collect(),
+            ))
         }
         Value::Object(fields) => {
             let properties = schema.get("properties");
@@ -163,7 +183,10 @@ pub fn to_cel(value: &Value, schema: &Value) -> CelValue {
             let map: HashMap<String, CelValue> = fields
                 .iter()
                 .map(|(name, v)| {
-                    let s = properties.and_then(|p| p.get(name)).or(additional).unwrap_or(&Value::Null);
+                    let s = properties
+                        .and_then(|p| p.get(name))
+                        .or(additional)
+                        .unwrap_or(&Value::Null);
                     (name.clone(), to_cel(v, s))
                 })
                 .collect();
@@ -186,10 +209,22 @@ mod tests {
     #[test]
     fn numbers_take_the_schema_type() {
         let rule = |r: &str| json!([{"rule": r, "message": "m"}]);
-        let ok = findings(json!({"type": "number", "x-kubernetes-validations": rule("self == 5.0")}), json!(5));
-        assert_eq!((ok.violations.len(), ok.unevaluated.len(), ok.rules_passed), (0, 0, 1));
-        let ok = findings(json!({"type": "integer", "x-kubernetes-validations": rule("self == 5")}), json!(5.0));
-        assert_eq!((ok.violations.len(), ok.unevaluated.len(), ok.rules_passed), (0, 0, 1));
+        let ok = findings(
+            json!({"type": "number", "x-kubernetes-validations": rule("self == 5.0")}),
+            json!(5),
+        );
+        assert_eq!(
+            (ok.violations.len(), ok.unevaluated.len(), ok.rules_passed),
+            (0, 0, 1)
+        );
+        let ok = findings(
+            json!({"type": "integer", "x-kubernetes-validations": rule("self == 5")}),
+            json!(5.0),
+        );
+        assert_eq!(
+            (ok.violations.len(), ok.unevaluated.len(), ok.rules_passed),
+            (0, 0, 1)
+        );
     }
 
     #[test]
@@ -209,9 +244,16 @@ mod tests {
     fn list_map_keys_and_sets_are_unique() {
         let schema = json!({"type": "array", "x-kubernetes-list-type": "map",
             "x-kubernetes-list-map-keys": ["name"], "items": {"type": "object"}});
-        let out = findings(schema, json!([{"name": "a", "v": 1}, {"name": "a", "v": 2}]));
-        assert_eq!(out.violations, ["spec[1]: Duplicate value: {\"name\":\"a\"}"]);
-        let set = json!({"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}});
+        let out = findings(
+            schema,
+            json!([{"name": "a", "v": 1}, {"name": "a", "v": 2}]),
+        );
+        assert_eq!(
+            out.violations,
+            ["spec[1]: Duplicate value: {\"name\":\"a\"}"]
+        );
+        let set =
+            json!({"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}});
         assert_eq!(findings(set, json!(["x", "y", "x"])).violations.len(), 1);
     }
 }

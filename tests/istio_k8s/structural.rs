@@ -55,11 +55,21 @@ fn message(path: &str, value: &Value, kind: &ValidationErrorKind) -> String {
         Value::String(s) => format!("{s:?}"),
         other => other.to_string(),
     };
-    let invalid = |detail: String| format!("{path}: Invalid value: {shown}: {path} in body {detail}");
-    let field = |name: &str| if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
+    let invalid =
+        |detail: String| format!("{path}: Invalid value: {shown}: {path} in body {detail}");
+    let field = |name: &str| {
+        if path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
     match kind {
         ValidationErrorKind::Required { property } => {
-            format!("{}: Required value", field(property.as_str().unwrap_or("?")))
+            format!(
+                "{}: Required value",
+                field(property.as_str().unwrap_or("?"))
+            )
         }
         ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
             .iter()
@@ -70,27 +80,56 @@ fn message(path: &str, value: &Value, kind: &ValidationErrorKind) -> String {
             let actual = json_type(value);
             let wanted = match kind {
                 TypeKind::Single(t) => t.to_string(),
-                TypeKind::Multiple(set) => set.iter().map(|t| t.to_string()).collect::<Vec<_>>().join("/"),
+                TypeKind::Multiple(set) => set
+                    .iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join("/"),
             };
             format!("{path}: Invalid value: \"{actual}\": {path} in body must be of type {wanted}: \"{actual}\"")
         }
-        ValidationErrorKind::MinLength { limit } => invalid(format!("should be at least {limit} chars long")),
-        ValidationErrorKind::MaxLength { limit } => invalid(format!("should be at most {limit} chars long")),
+        ValidationErrorKind::MinLength { limit } => {
+            invalid(format!("should be at least {limit} chars long"))
+        }
+        ValidationErrorKind::MaxLength { limit } => {
+            invalid(format!("should be at most {limit} chars long"))
+        }
         ValidationErrorKind::Pattern { pattern } => invalid(format!("should match '{pattern}'")),
-        ValidationErrorKind::Minimum { limit } => invalid(format!("should be greater than or equal to {limit}")),
-        ValidationErrorKind::Maximum { limit } => invalid(format!("should be less than or equal to {limit}")),
-        ValidationErrorKind::ExclusiveMinimum { limit } => invalid(format!("should be greater than {limit}")),
-        ValidationErrorKind::ExclusiveMaximum { limit } => invalid(format!("should be less than {limit}")),
-        ValidationErrorKind::MaxItems { limit } => format!("{path}: Too many: must have at most {limit} items"),
-        ValidationErrorKind::MinItems { limit } => invalid(format!("should have at least {limit} items")),
-        ValidationErrorKind::MaxProperties { limit } => format!("{path}: Too many: must have at most {limit} properties"),
-        ValidationErrorKind::MinProperties { limit } => invalid(format!("should have at least {limit} properties")),
-        ValidationErrorKind::Enum { options } => format!("{path}: Unsupported value: {shown}: supported values: {options}"),
+        ValidationErrorKind::Minimum { limit } => {
+            invalid(format!("should be greater than or equal to {limit}"))
+        }
+        ValidationErrorKind::Maximum { limit } => {
+            invalid(format!("should be less than or equal to {limit}"))
+        }
+        ValidationErrorKind::ExclusiveMinimum { limit } => {
+            invalid(format!("should be greater than {limit}"))
+        }
+        ValidationErrorKind::ExclusiveMaximum { limit } => {
+            invalid(format!("should be less than {limit}"))
+        }
+        ValidationErrorKind::MaxItems { limit } => {
+            format!("{path}: Too many: must have at most {limit} items")
+        }
+        ValidationErrorKind::MinItems { limit } => {
+            invalid(format!("should have at least {limit} items"))
+        }
+        ValidationErrorKind::MaxProperties { limit } => {
+            format!("{path}: Too many: must have at most {limit} properties")
+        }
+        ValidationErrorKind::MinProperties { limit } => {
+            invalid(format!("should have at least {limit} properties"))
+        }
+        ValidationErrorKind::Enum { options } => {
+            format!("{path}: Unsupported value: {shown}: supported values: {options}")
+        }
         ValidationErrorKind::Format { format } => invalid(format!("must be of type {format}")),
-        ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::OneOfMultipleValid { .. } => {
+        ValidationErrorKind::OneOfNotValid { .. }
+        | ValidationErrorKind::OneOfMultipleValid { .. } => {
             invalid("must validate one and only one schema (oneOf)".into())
         }
-        ValidationErrorKind::AnyOf { .. } => invalid("must validate at least one schema (anyOf)".into()),
+        ValidationErrorKind::AnyOf { .. } => {
+            invalid("must validate at least one schema (anyOf)".into())
+        }
         ValidationErrorKind::Not { .. } => invalid("must not validate the schema (not)".into()),
         other => invalid(format!("fails {other:?}")),
     }
@@ -110,7 +149,9 @@ fn json_type(value: &Value) -> &'static str {
 
 /// The structural schema node `node` as JSON Schema.
 fn translate(node: &Value) -> Value {
-    let Value::Object(source) = node else { return node.clone() };
+    let Value::Object(source) = node else {
+        return node.clone();
+    };
     let mut out = Map::new();
     for (key, value) in source {
         match key.as_str() {
@@ -118,7 +159,9 @@ fn translate(node: &Value) -> Value {
             k if k.starts_with("x-kubernetes-") => {}
             "properties" => {
                 let props = value.as_object().map(|p| {
-                    p.iter().map(|(name, s)| (name.clone(), translate(s))).collect::<Map<_, _>>()
+                    p.iter()
+                        .map(|(name, s)| (name.clone(), translate(s)))
+                        .collect::<Map<_, _>>()
                 });
                 out.insert(key.clone(), Value::Object(props.unwrap_or_default()));
             }
@@ -128,7 +171,9 @@ fn translate(node: &Value) -> Value {
             // Value validations: translated, but not pruned (they restrict,
             // they do not declare fields).
             "anyOf" | "oneOf" | "allOf" => {
-                let branches = value.as_array().map(|b| b.iter().map(translate_value_rule).collect());
+                let branches = value
+                    .as_array()
+                    .map(|b| b.iter().map(translate_value_rule).collect());
                 out.insert(key.clone(), Value::Array(branches.unwrap_or_default()));
             }
             "not" => {
@@ -153,7 +198,10 @@ fn translate(node: &Value) -> Value {
         }
     }
     let is_object = source.get("type").and_then(Value::as_str) == Some("object");
-    if is_object && !flag("x-kubernetes-preserve-unknown-fields") && !out.contains_key("additionalProperties") {
+    if is_object
+        && !flag("x-kubernetes-preserve-unknown-fields")
+        && !out.contains_key("additionalProperties")
+    {
         out.insert("additionalProperties".into(), Value::Bool(false));
     }
     Value::Object(out)
@@ -234,9 +282,16 @@ mod tests {
         });
         let v = validator(&open_api).unwrap();
         let doc = |spec: Value| json!({"apiVersion": "x/v1", "kind": "K", "metadata": {"name": "a"}, "spec": spec});
-        assert!(errors(&v, &doc(json!({"port": 80, "priority": null, "free": {"any": 1}}))).is_empty());
+        assert!(errors(
+            &v,
+            &doc(json!({"port": 80, "priority": null, "free": {"any": 1}}))
+        )
+        .is_empty());
         assert!(errors(&v, &doc(json!({"port": "http"}))).is_empty());
-        assert_eq!(errors(&v, &doc(json!({"bogus": 1}))), ["unknown field \"spec.bogus\""]);
+        assert_eq!(
+            errors(&v, &doc(json!({"bogus": 1}))),
+            ["unknown field \"spec.bogus\""]
+        );
         assert_eq!(
             errors(&v, &doc(json!({"port": 1.5}))),
             ["spec.port: Invalid value: 1.5: spec.port in body must validate at least one schema (anyOf)"]
