@@ -9,10 +9,12 @@ mod condition;
 mod config;
 mod decide;
 mod hosts;
+mod regex;
 mod request;
 
 pub use bucket::{bucket, percent_bucket, Rng, BUCKETS};
 pub use condition::{Condition, Op, Source};
 pub use config::{Config, ConfigError, Mode, PathMatch, Release, Rule, Sticky, MAX_CONFIG_BYTES};
 pub use decide::{decide, Outcome, Reason, Version};
+pub use regex::{Regex, RegexError};
 pub use request::Request;

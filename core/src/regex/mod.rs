@@ -1,0 +1,113 @@
+//! A small, linear-time regex engine for config patterns (RE2 syntax, as in
+//! Envoy's `safe_regex` and Istio), matched against request values.
+//!
+//! A [`Regex`] always matches the WHOLE value. Matching is a Pike VM over a
+//! Thompson NFA: no backtracking, so time is O(value chars × program size)
+//! for every pattern. Compile cost is bounded by the limits below. What RE2
+//! refuses (backreferences, lookaround) and what this engine leaves out
+//! (Unicode classes, non-ASCII case folding) are refused with a message.
+//!
+//! Supported: literals, `.`, `[...]` with ranges, `[^...]` and `[[:alpha:]]`,
+//! `\d \D \w \W \s \S` (ASCII), `\b \B \A \z ^ $`, escapes `\t \n \r \f \v
+//! \a \xHH \x{H..}` and `\Q...\E`, groups `(...)`, `(?:...)`, `(?P<n>...)`,
+//! `(?<n>...)`, flags `i m s U` as `(?i)` or `(?i:...)`, `|`, and `* + ?
+//! {n} {n,} {n,m}` with their lazy forms.
+
+use std::fmt;
+
+mod ast;
+mod class;
+mod compile;
+mod escape;
+mod parse;
+mod vm;
+
+#[cfg(test)]
+mod oracle_tests;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod prop_tests;
+#[cfg(test)]
+mod syntax_tests;
+
+/// Longest pattern accepted, in bytes.
+pub const MAX_PATTERN_BYTES: usize = 1024;
+/// Largest count in `{n,m}` (RE2's limit too).
+pub const MAX_REPEAT: u32 = 1000;
+/// Deepest group nesting.
+pub const MAX_NESTING: usize = 32;
+/// Largest compiled program; matching costs up to this much per char.
+pub const MAX_INSTRUCTIONS: usize = 10_000;
+
+/// A compiled pattern that matches whole values.
+#[derive(Clone)]
+pub struct Regex {
+    pattern: String,
+    program: compile::Program,
+}
+
+impl Regex {
+    pub fn new(pattern: &str) -> Result<Regex, RegexError> {
+        if pattern.len() > MAX_PATTERN_BYTES {
+            return Err(RegexError::new(format!(
+                "pattern is {} bytes; the limit is {MAX_PATTERN_BYTES}",
+                pattern.len()
+            )));
+        }
+        let parsed = parse::parse(pattern)?;
+        Ok(Regex {
+            pattern: pattern.to_string(),
+            program: compile::compile(parsed)?,
+        })
+    }
+
+    /// Whether the pattern matches all of `value` (a full match, as in
+    /// Envoy and Istio; `^` and `$` at the ends are allowed but redundant).
+    pub fn is_match(&self, value: &str) -> bool {
+        vm::full_match(&self.program, value)
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
+}
+
+impl fmt::Debug for Regex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Regex").field(&self.pattern).finish()
+    }
+}
+
+/// Why a pattern was refused; the message names the place when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegexError {
+    message: String,
+}
+
+impl RegexError {
+    fn new(message: impl Into<String>) -> RegexError {
+        RegexError {
+            message: message.into(),
+        }
+    }
+
+    /// A message about the pattern text at byte offset `at`.
+    fn at(message: impl fmt::Display, at: usize) -> RegexError {
+        RegexError::new(format!("{message} at offset {at}"))
+    }
+
+    /// Adds what to do instead.
+    fn hint(mut self, hint: &str) -> RegexError {
+        self.message.push_str("; ");
+        self.message.push_str(hint);
+        self
+    }
+}
+
+impl fmt::Display for RegexError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RegexError {}
