@@ -153,11 +153,6 @@ impl Document {
         })
     }
 
-    /// The file's bytes as read.
-    pub fn text(&self) -> &str {
-        &self.text
-    }
-
     /// Validates the plugin config exactly as the filter's `on_configure`
     /// does; the error reads `<file>: releases[0].weight: ...`.
     pub fn config(&self) -> Result<Config> {

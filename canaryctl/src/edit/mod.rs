@@ -161,6 +161,22 @@ fn next_steps(step: &Step, release: &Release) -> Option<String> {
     }
 }
 
+/// Renders the file around `plugin`, checks that the text reads back as
+/// exactly that config, and replaces the file atomically.
+fn write_checked(document: &Document, plugin: &Value) -> Result<()> {
+    let path = &document.path;
+    let text = document.render(plugin)?;
+    let reread = Document::from_bytes(path, text.clone().into_bytes(), Some(document.kind))?;
+    reread.config()?;
+    if reread.plugin_value()? != *plugin {
+        return Err(CliError::in_file(
+            path,
+            "internal error: the rewritten file would not hold the edited config; nothing written",
+        ));
+    }
+    write_atomically(path, text.as_bytes()).map_err(|e| CliError::in_file(path, e))
+}
+
 pub fn run(file: &FileArgs, name: &str, step: &Step, out: &mut dyn Write) -> Result<()> {
     let path = &file.file;
     let document = Document::load(path, file.kind)?;
@@ -180,42 +196,30 @@ pub fn run(file: &FileArgs, name: &str, step: &Step, out: &mut dyn Write) -> Res
         ));
     };
     let mut plugin = document.plugin_value()?;
+    let original = plugin.to_string();
     let release = release_object(&mut plugin, index)
         .ok_or_else(|| CliError::in_file(path, format!("releases[{index}]: expected an object")))?;
     apply(step, release);
     // The filter's checks on the edited config, before anything is written.
     let plugin_json = serde_json::to_vec(&plugin).map_err(|e| CliError::new(e.to_string()))?;
     let after = Config::from_json(&plugin_json).map_err(|e| CliError::in_file(path, e))?;
-    let text = document.render(&plugin)?;
-    // What is about to be written must read back as exactly this config.
-    let reread = Document::from_bytes(path, text.clone().into_bytes(), Some(document.kind))?;
-    reread.config()?;
-    if reread.plugin_value()? != plugin {
-        return Err(CliError::in_file(
-            path,
-            "internal error: the rewritten file would not hold the edited config; nothing written",
-        ));
-    }
     let (Some(old), Some(new)) = (before.releases.get(index), after.releases.get(index)) else {
         return Err(CliError::in_file(path, "internal error: the release moved"));
     };
-    if text == document.text() {
-        writeln!(
-            out,
-            "{name}: no change (weight {}, rule {}); file left as it was",
-            describe::percent(new.weight_bp),
-            describe::rule(new.rule.as_ref())
-        )?;
+    let summary = format!(
+        "weight {}, rule {}",
+        describe::percent(new.weight_bp),
+        describe::rule(new.rule.as_ref())
+    );
+    // Compared as ordered text: `Value` equality ignores key order.
+    let edited = plugin.to_string();
+    if edited == original {
+        writeln!(out, "{name}: no change ({summary}); file left as it was")?;
     } else {
-        write_atomically(path, text.as_bytes()).map_err(|e| CliError::in_file(path, e))?;
+        write_checked(&document, &plugin)?;
         let lines = changes(old, new);
         if lines.is_empty() {
-            writeln!(
-                out,
-                "{name}: rewritten; routing unchanged (weight {}, rule {})",
-                describe::percent(new.weight_bp),
-                describe::rule(new.rule.as_ref())
-            )?;
+            writeln!(out, "{name}: rewritten; routing unchanged ({summary})")?;
         }
         for line in lines {
             writeln!(out, "{line}")?;

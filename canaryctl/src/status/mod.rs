@@ -61,7 +61,7 @@ pub fn render(now: &Counters, interval: Option<(&Counters, f64)>) -> Vec<String>
         "release", "baseline", "canary", "total"
     );
     if let Some((_, seconds)) = interval {
-        let last = format!("last {seconds:.0}s:");
+        let last = format!("last {}s:", (seconds * 100.0).round() / 100.0);
         header.push_str(&format!(
             "   {last:<8}{:>20} {:>20} {:>9}",
             "baseline", "canary", "total"
