@@ -94,11 +94,27 @@ impl Request {
 }
 
 /// A parsed response. Header names are lower-cased; values are raw bytes.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, Vec<u8>)>,
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for Response {
+    /// Readable in assertion messages: bytes shown as (lossy) text.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(n, v)| format!("{n}: {}", String::from_utf8_lossy(v)))
+            .collect();
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &headers)
+            .field("body", &self.body_text())
+            .finish()
+    }
 }
 
 impl Response {
