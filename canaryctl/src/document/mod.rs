@@ -111,6 +111,9 @@ impl Document {
         };
         let (kind, doc_index) = match kind {
             Some(kind) => (kind, find_document(&docs, kind).unwrap_or(0)),
+            None if docs.iter().all(Value::is_null) && syntax == Syntax::Yaml => {
+                return Err(fail("is empty".to_string()))
+            }
             None => detect(&docs).ok_or_else(|| {
                 fail("cannot tell what kind of file this is: expected a plugin config (with \"releases\"), an ECDS DiscoveryResponse (with \"resources\") or an Istio WasmPlugin (kind: WasmPlugin); say which with --kind".to_string())
             })?,

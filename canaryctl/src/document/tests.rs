@@ -62,6 +62,8 @@ fn errors_name_the_file_and_the_place() {
             .starts_with("x.yaml: cannot tell what kind of file"),
         "{err}"
     );
+    let err = load("x.yaml", "# nothing yet\n", None).unwrap_err();
+    assert_eq!(err.to_string(), "x.yaml: is empty");
     let err = load("x.yaml", "a: [1\n", None).unwrap_err();
     assert!(
         err.to_string().starts_with("x.yaml: neither JSON nor YAML"),

@@ -48,15 +48,16 @@ pub fn split(config: &Config, spec: &RequestSpec, requests: u64, seed: u64) -> S
         .collect();
     let request = Request::new(&borrowed);
     let mut rng = Rng::new(seed);
-    let mut split = Split::default();
+    let mut split = Split {
+        release: spec
+            .release(config)
+            .map(|r| (r.name.clone(), r.baseline.clone(), r.canary.clone())),
+        ..Split::default()
+    };
     for _ in 0..requests {
         let Some(outcome) = decide(config, &request, rng.roll()) else {
             return split;
         };
-        if split.release.is_none() {
-            let r = outcome.release;
-            split.release = Some((r.name.clone(), r.baseline.clone(), r.canary.clone()));
-        }
         match outcome.version {
             Version::Baseline => split.baseline += 1,
             Version::Canary => split.canary += 1,
@@ -230,5 +231,9 @@ mod tests {
         assert_eq!(result.weight, 10_000);
         // The same seed gives the same run.
         assert_eq!(split(&config, &spec, 10_000, 7), result);
+        // No requests: still the covering release, and nothing counted.
+        let none = split(&config, &spec, 0, 7);
+        assert_eq!(none.release.as_ref().unwrap().0, "pay");
+        assert_eq!(none.total(), 0);
     }
 }
