@@ -1,0 +1,36 @@
+//! A proxy-wasm HTTP filter that does nothing: the cost of being a Rust SDK
+//! filter at all. It has the shipped filter's shape (a root context that
+//! creates one stream context per request, a request-headers callback) and
+//! no work in it, so `canary − noop` is what the canary logic costs.
+
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{Action, ContextType, LogLevel};
+
+proxy_wasm::main! {{
+    proxy_wasm::set_log_level(LogLevel::Warn);
+    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(NoopRoot) });
+}}
+
+struct NoopRoot;
+
+impl Context for NoopRoot {}
+
+impl RootContext for NoopRoot {
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+
+    fn create_http_context(&self, _: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(NoopStream))
+    }
+}
+
+struct NoopStream;
+
+impl Context for NoopStream {}
+
+impl HttpContext for NoopStream {
+    fn on_http_request_headers(&mut self, _: usize, _: bool) -> Action {
+        Action::Continue
+    }
+}
