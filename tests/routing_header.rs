@@ -19,13 +19,23 @@ use serde_json::json;
 use support::{pay_release, plugin_config, Envoy, Request, Response};
 
 /// `pay` (weight 0): everything outside the rule goes to pay-v1; the rule
-/// is `env: test`. No release covers any other host.
+/// is `env: test`. `shop` on shop.test writes another routing header,
+/// `x-canary-version` (v1 or v2; the route ignores it, so pay-v1 answers).
+/// No release covers any other host.
 fn envoy() -> &'static Envoy {
     static ENVOY: OnceLock<Envoy> = OnceLock::new();
     ENVOY.get_or_init(|| {
         let mut pay = pay_release();
         pay["conditions"] = json!([{"header": "env", "op": "equals", "value": "test"}]);
-        Envoy::start(&plugin_config([pay]))
+        let shop = json!({
+            "name": "shop",
+            "hosts": ["shop.test"],
+            "header": "x-canary-version",
+            "baseline": "v1",
+            "canary": "v2",
+            "weight": 0
+        });
+        Envoy::start(&plugin_config([pay, shop]))
     })
 }
 
@@ -138,6 +148,50 @@ fn routing_header_is_removed_on_a_host_no_release_covers() {
         assert_eq!(response.version(), "pay-v1", "host {host:?}");
         assert_eq!(response.upstream_routing_header(), None, "host {host:?}");
     }
+}
+
+#[test]
+fn every_routing_header_is_removed_on_an_uncovered_host() {
+    let _log = envoy().log_on_failure();
+    let response = send(
+        Request::get("/")
+            .host("other.example")
+            .header("x-canary-cluster", "pay-v2")
+            .header("x-canary-version", "v2"),
+    );
+    assert_eq!(response.version(), "pay-v1");
+    assert_eq!(response.upstream_saw("x-canary-cluster"), None);
+    assert_eq!(response.upstream_saw("x-canary-version"), None);
+}
+
+#[test]
+fn another_releases_routing_header_is_removed() {
+    let _log = envoy().log_on_failure();
+    let response = send(
+        Request::get("/")
+            .host("pay-service")
+            .header("x-canary-version", "v2"),
+    );
+    assert_eq!(response.upstream_saw("x-canary-version"), None);
+    assert_eq!(
+        response.upstream_saw("x-canary-cluster").as_deref(),
+        Some("pay-v1")
+    );
+
+    let response = send(
+        Request::get("/")
+            .host("shop.test")
+            .header("x-canary-cluster", "pay-v2")
+            .header("x-canary-version", "v2"),
+    );
+    // shop writes only its own header, and strips pay's, so the default
+    // route (pay-v1) answers.
+    assert_eq!(response.version(), "pay-v1");
+    assert_eq!(response.upstream_saw("x-canary-cluster"), None);
+    assert_eq!(
+        response.upstream_saw("x-canary-version").as_deref(),
+        Some("v1")
+    );
 }
 
 #[test]

@@ -17,6 +17,9 @@ const MAX_BODY_BYTES: usize = 16 << 20;
 /// `x-canary-cluster` header they received (absent when they received none).
 pub const ECHO_HEADER: &str = "x-echo-canary-cluster";
 
+/// The routing headers the demo upstreams echo back (see `envoy-test/`).
+pub const ECHOED_HEADERS: [&str; 2] = ["x-canary-cluster", "x-canary-version"];
+
 /// One request, built up field by field. Nothing is added behind your back
 /// except `content-length` for a non-empty body (unless you set one).
 #[derive(Debug, Clone)]
@@ -147,6 +150,16 @@ impl Response {
     /// The `x-canary-cluster` value the upstream received, if any.
     pub fn upstream_routing_header(&self) -> Option<String> {
         self.header(ECHO_HEADER)
+    }
+
+    /// The value of request header `name` (one of [`ECHOED_HEADERS`]) that
+    /// the upstream received, if any.
+    pub fn upstream_saw(&self, name: &str) -> Option<String> {
+        assert!(
+            ECHOED_HEADERS.contains(&name),
+            "the demo upstreams echo only {ECHOED_HEADERS:?}, not {name}"
+        );
+        self.header(&format!("x-echo-{}", name.trim_start_matches("x-")))
     }
 
     fn wants_close(&self) -> bool {

@@ -48,7 +48,7 @@ pub use admin::{ecds_stat, prometheus_value, EcdsOutcome};
 #[allow(unused_imports)]
 pub use envoy::{Envoy, EnvoyBuilder, Exited, FILTER_NAME};
 #[allow(unused_imports)]
-pub use http::{Client, Request, Response, ECHO_HEADER};
+pub use http::{Client, Request, Response, ECHOED_HEADERS, ECHO_HEADER};
 #[allow(unused_imports)]
 pub use render::Mode;
 
