@@ -217,7 +217,7 @@ fn complete_and_rollback_say_what_comes_next() {
     let out = ok(&["complete", &path, "pay-service"]);
     assert!(out.starts_with("pay-service: weight 20% -> 100%\npay-service: rule header env equals test -> none\npay-service is complete: every request now goes to v2.\n"), "{out}");
     assert!(
-        out.contains("Scale the old Deployment (the v1 pods) to zero"),
+        out.contains("Scale the old Deployment (version v1) to zero"),
         "{out}"
     );
     assert!(out.contains("v2 is the new baseline"), "{out}");

@@ -146,7 +146,7 @@ fn next_steps(step: &Step, release: &Release) -> Option<String> {
             "{name} is complete: every request now goes to {canary}.\n\
              Next:\n\
              \x20 1. Check the live split (expect 100% canary): canaryctl status --admin http://127.0.0.1:9901\n\
-             \x20 2. Scale the old Deployment (the {baseline} pods) to zero, e.g. kubectl scale deployment/<service>-{baseline} --replicas=0\n\
+             \x20 2. Scale the old Deployment (version {baseline}) to zero: kubectl scale deployment/<its name> --replicas=0\n\
              \x20 3. {canary} is the new baseline: before the next release, set \"baseline\": \"{canary}\" and give \"canary\" the next version's label.",
             name = release.name
         )),
@@ -154,7 +154,7 @@ fn next_steps(step: &Step, release: &Release) -> Option<String> {
             "{name} is rolled back: every request now goes to {baseline}.\n\
              Next:\n\
              \x20 1. Check the live split (expect 0% canary): canaryctl status --admin http://127.0.0.1:9901\n\
-             \x20 2. Scale the canary Deployment (the {canary} pods) to zero once it has drained; {baseline} stays the baseline.",
+             \x20 2. Scale the canary Deployment (version {canary}) to zero once it has drained; {baseline} stays the baseline.",
             name = release.name
         )),
         _ => None,
