@@ -459,13 +459,18 @@ fn the_routing_pieces_agree() {
         .collect();
     assert!(hosts.contains(&host), "the release must cover {host}");
 
-    // The strip filter removes exactly the routing header, and runs first.
+    // The strip removes exactly the routing header, in the connection
+    // manager itself (before any filter and before routing).
     let strip = kit_doc("envoyfilter-strip-routing-header.yaml");
     let patch = &strip["spec"]["configPatches"][0];
-    assert_eq!(patch["patch"]["operation"], "INSERT_FIRST");
+    assert_eq!(patch["applyTo"], "NETWORK_FILTER");
+    assert_eq!(patch["patch"]["operation"], "MERGE");
     assert_eq!(patch["match"]["context"], "SIDECAR_OUTBOUND");
-    let removed = &patch["patch"]["value"]["typed_config"]["mutations"]["request_mutations"];
-    assert_eq!(removed, &json!([{"remove": header}]));
+    let early = &patch["patch"]["value"]["typed_config"]["early_header_mutation_extensions"];
+    assert_eq!(
+        early[0]["typed_config"]["mutations"],
+        json!([{"remove": header}])
+    );
 
     // Everything targets the same calling workload.
     let selector = json!({"app": "order-service"});
