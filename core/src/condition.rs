@@ -2,9 +2,8 @@
 
 use std::borrow::Cow;
 
-use regex_lite::Regex;
-
 use crate::bucket::percent_bucket;
+use crate::regex::Regex;
 use crate::request::Request;
 
 /// Where a condition reads its value.

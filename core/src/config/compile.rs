@@ -1,23 +1,22 @@
 //! Phase two: validate the raw config and precompile it. Every error names
 //! its place (`releases[0].conditions[1].op`) and says what would be right.
 
-use regex_lite::{Regex, RegexBuilder};
 use serde_json::{Number, Value};
 
 use super::raw::{kind, RawCondition, RawConfig, RawPath, RawRelease, RawSticky};
 use super::{Config, ConfigError, Mode, PathMatch, Release, Rule, Sticky};
 use crate::condition::{Condition, Op, Source, OP_NAMES};
 use crate::hosts::HostIndex;
+use crate::regex::{Regex, MAX_PATTERN_BYTES};
 
 /// Limits that bound the time and memory a config can take.
 pub const MAX_RELEASES: usize = 1000;
 pub const MAX_HOSTS_PER_RELEASE: usize = 100;
 pub const MAX_CONDITIONS: usize = 32;
 pub const MAX_VALUES: usize = 10_000;
-pub const MAX_REGEX_LEN: usize = 1024;
-/// Compiled program size per regex (regex-lite's own measure).
-const REGEX_SIZE_LIMIT: usize = 256 * 1024;
-const REGEX_NEST_LIMIT: u32 = 32;
+/// Checked here so the error does not repeat a huge pattern; the regex
+/// engine bounds repetition, nesting and program size itself.
+pub const MAX_REGEX_LEN: usize = MAX_PATTERN_BYTES;
 
 /// Headers whose overwriting would break the request rather than route it.
 const RESERVED_HEADERS: [&str; 8] = [
@@ -272,11 +271,8 @@ fn compile_regex(pattern: &str, at: &str) -> Result<Regex> {
             ),
         ));
     }
-    // Anchored: a regex must match the whole value, as in Envoy and Istio.
-    RegexBuilder::new(&format!("^(?:{pattern})$"))
-        .size_limit(REGEX_SIZE_LIMIT)
-        .nest_limit(REGEX_NEST_LIMIT)
-        .build()
+    // A full match of the whole value, as in Envoy and Istio.
+    Regex::new(pattern)
         .map_err(|e| ConfigError::new(at, format!("invalid regex \"{pattern}\": {e}")))
 }
 

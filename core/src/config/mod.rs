@@ -6,10 +6,9 @@
 
 use std::fmt;
 
-use regex_lite::Regex;
-
 use crate::condition::Condition;
 use crate::hosts::HostIndex;
+use crate::regex::Regex;
 
 mod compile;
 mod raw;
