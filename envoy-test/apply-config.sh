@@ -10,7 +10,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-# shellcheck source=envoy-test/lib.sh
+# shellcheck source=lib.sh
 source "$here/lib.sh"
 
 [ $# -eq 1 ] || { echo "usage: $0 PLUGIN_JSON_FILE" >&2; exit 2; }

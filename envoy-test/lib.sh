@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell helpers shared by run.sh and apply-config.sh: render the templates in
 # this folder. Source it; it defines functions only. The e2e harness
 # (tests/support/mod.rs) renders the same templates the same way.

@@ -17,7 +17,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-# shellcheck source=envoy-test/lib.sh
+# shellcheck source=lib.sh
 source "$here/lib.sh"
 
 fail() { echo "run: $*" >&2; exit 1; }
