@@ -260,12 +260,6 @@ impl<'a> Parser<'a> {
     }
 
     fn open_group(&mut self, at: usize) -> Result<(), RegexError> {
-        if self.open.len() >= MAX_NESTING {
-            return Err(RegexError::at(
-                format!("groups nest deeper than {MAX_NESTING}"),
-                at,
-            ));
-        }
         let flags_before = self.flags;
         if self.eat("?") {
             let rest = self.rest();
@@ -282,6 +276,12 @@ impl<'a> Parser<'a> {
                     return Ok(());
                 }
             }
+        }
+        if self.open.len() >= MAX_NESTING {
+            return Err(RegexError::at(
+                format!("groups nest deeper than {MAX_NESTING}"),
+                at,
+            ));
         }
         // `(?i:...)` has set its flags already; they end with the group.
         let parent = std::mem::replace(&mut self.current, Frame::new(at, flags_before));

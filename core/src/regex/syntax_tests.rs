@@ -237,6 +237,13 @@ fn limits_are_inclusive() {
     );
     let deepest = format!("{}a{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
     assert!(Regex::new(&deepest).unwrap().is_match("a"));
+    // A flag group opens no group, so it is fine at the deepest level.
+    let flags_inside = format!(
+        "{}(?i)a{}",
+        "(".repeat(MAX_NESTING),
+        ")".repeat(MAX_NESTING)
+    );
+    assert!(Regex::new(&flags_inside).unwrap().is_match("A"));
     let too_deep = format!("({deepest})");
     assert_eq!(
         Regex::new(&too_deep).unwrap_err().to_string(),
