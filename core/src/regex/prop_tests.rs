@@ -4,7 +4,7 @@
 
 use proptest::collection::vec;
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
+use proptest::test_runner::{FileFailurePersistence, RngSeed};
 
 use super::oracle_tests::oracle;
 use super::*;
@@ -13,6 +13,8 @@ fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
         cases,
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        // A fixed seed keeps `make test` repeatable; fuzzing explores further.
+        rng_seed: RngSeed::Fixed(0x0ca7_a4ee),
         ..ProptestConfig::default()
     }
 }
@@ -113,6 +115,11 @@ fn known_difference(pattern: &str, error: &RegexError) -> bool {
     let message = error.to_string();
     // RE2 refuses stacked repetitions such as `a**`; regex-lite accepts.
     if message.contains("follows another repetition") {
+        return true;
+    }
+    // `[]-\[a]`: RE2 reads a leading `]` as a literal that starts a range
+    // (here reversed, so refused); regex-lite reads it differently.
+    if message.contains("invalid class range ]-") && pattern.contains("[]-") {
         return true;
     }
     // `a(?i)*`: regex-lite repeats the `a`; this engine has nothing to repeat.
