@@ -110,8 +110,15 @@ Try (expected output as shipped in filter-config/demo.json):
   #   pay-v1
   # the filter's counters
   curl -s 'http://127.0.0.1:$admin_port/stats?filter=wasmcustom'
-  # change the config live (ECDS): edit a copy of demo.json, then
-  envoy-test/apply-config.sh my-config.json
+
+The release steps, live: canaryctl edits the ECDS file and Envoy applies it
+without a restart (see README, "A release, step by step"):
+  canaryctl=$root/target/release/canaryctl
+  \$canaryctl show $ecds_file
+  \$canaryctl rule $ecds_file pay --when 'header env equals test'   # rule only
+  \$canaryctl set-weight $ecds_file pay 50                          # raise the weight
+  \$canaryctl status --admin http://127.0.0.1:$admin_port --watch    # the live split
+  \$canaryctl complete $ecds_file pay                               # or: rollback
 
 Ctrl-C stops Envoy.
 MSG
