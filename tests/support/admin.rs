@@ -88,7 +88,15 @@ impl Envoy {
         );
         let success = ecds_stat("update_success");
         let rejected = ecds_stat("update_rejected");
-        let before = (self.counter(&success), self.counter(&rejected));
+        // `update_success` rises when the main thread accepts the config;
+        // `config_reload` once every worker holds it. Requests are only sure
+        // to see the new config after both.
+        let reloaded = ecds_stat("config_reload");
+        let before = (
+            self.counter(&success),
+            self.counter(&rejected),
+            self.counter(&reloaded),
+        );
         let version = self.ecds_version.fetch_add(1, Ordering::SeqCst) + 1;
         write_renamed(
             &self.ecds_file,
@@ -100,7 +108,7 @@ impl Envoy {
         );
         let deadline = Instant::now() + ECDS_TIMEOUT;
         while Instant::now() < deadline {
-            if self.counter(&success) > before.0 {
+            if self.counter(&success) > before.0 && self.counter(&reloaded) > before.2 {
                 return EcdsOutcome::Applied;
             }
             if self.counter(&rejected) > before.1 {
