@@ -69,6 +69,9 @@ pub enum Command {
         /// The release's name.
         release: String,
     },
+    /// Begin the next release after `complete`: the canary becomes the baseline and
+    /// VERSION the canary, at 0% with no rule, so no request moves.
+    Start(StartArgs),
     /// Show the live split per release from Envoy's admin counters.
     Status(StatusArgs),
 }
@@ -153,6 +156,24 @@ pub struct RuleArgs {
     /// Remove the whole rule: path, mode and conditions.
     #[arg(long, conflicts_with_all = ["path_choice", "mode", "when", "no_conditions"])]
     pub clear: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// The release's name.
+    pub release: String,
+    /// The next version's label: the new canary.
+    #[arg(long, value_name = "VERSION")]
+    pub canary: String,
+    /// The new baseline (default: the current canary, which a completed
+    /// release already sends every request to).
+    #[arg(long, value_name = "VERSION")]
+    pub baseline: Option<String>,
+    /// Start although the release is not complete; requests may move.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

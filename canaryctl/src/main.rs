@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command};
+use edit::start::Start;
 use edit::{RuleChange, Step};
 use error::{CliError, Result};
 
@@ -36,6 +37,10 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         }
         Command::Complete { file, release } => edit::run(&file, &release, &Step::Complete, out),
         Command::Rollback { file, release } => edit::run(&file, &release, &Step::Rollback, out),
+        Command::Start(args) => {
+            let step = Step::Start(Start::from_args(&args));
+            edit::run(&args.file, &args.release, &step, out)
+        }
         Command::Status(args) => status::run(&args, out),
     }
 }

@@ -1,8 +1,9 @@
-//! The release steps that change a file: `set-weight`, `rule`, `complete`
-//! and `rollback`. Each one edits the plugin config as an ordered JSON value,
-//! validates the result with the filter's own checks, re-reads the text it
-//! is about to write, and only then replaces the file atomically.
+//! The release steps that change a file: `set-weight`, `rule`, `complete`,
+//! `rollback` and `start`. Each one edits the plugin config as an ordered
+//! JSON value, validates the result with the filter's own checks, re-reads
+//! the text it is about to write, and only then replaces the file atomically.
 
+pub mod start;
 pub mod when;
 
 use std::io::Write;
@@ -14,6 +15,7 @@ use crate::cli::{FileArgs, ModeArg, RuleArgs};
 use crate::describe;
 use crate::document::{write_atomically, Document};
 use crate::error::{CliError, Result};
+use start::Start;
 
 /// What to change in one release.
 #[derive(Debug, Clone)]
@@ -22,6 +24,8 @@ pub enum Step {
     Rule(RuleChange),
     Complete,
     Rollback,
+    /// Resolved (its baseline set) before it is applied.
+    Start(Start),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -96,6 +100,14 @@ fn apply(step: &Step, release: &mut Map<String, Value>) {
             set(release, "weight", Some(json!(weight)));
             clear_rule(release);
         }
+        Step::Start(start) => {
+            if let Some(baseline) = &start.baseline {
+                set(release, "baseline", Some(json!(baseline)));
+            }
+            set(release, "canary", Some(json!(start.canary)));
+            set(release, "weight", Some(json!(0)));
+            clear_rule(release);
+        }
         Step::Rule(change) => {
             if change.clear {
                 clear_rule(release);
@@ -122,6 +134,14 @@ fn release_object(plugin: &mut Value, index: usize) -> Option<&mut Map<String, V
 fn changes(before: &Release, after: &Release) -> Vec<String> {
     let name = &after.name;
     let mut lines = Vec::new();
+    for (what, old, new) in [
+        ("baseline", &before.baseline, &after.baseline),
+        ("canary", &before.canary, &after.canary),
+    ] {
+        if old != new {
+            lines.push(format!("{name}: {what} {old} -> {new}"));
+        }
+    }
     if before.weight_bp != after.weight_bp {
         lines.push(format!(
             "{name}: weight {} -> {}",
@@ -139,7 +159,7 @@ fn changes(before: &Release, after: &Release) -> Vec<String> {
     lines
 }
 
-fn next_steps(step: &Step, release: &Release) -> Option<String> {
+fn next_steps(step: &Step, release: &Release, file: &str) -> Option<String> {
     let (baseline, canary) = (&release.baseline, &release.canary);
     match step {
         Step::Complete => Some(format!(
@@ -147,8 +167,9 @@ fn next_steps(step: &Step, release: &Release) -> Option<String> {
              Next:\n\
              \x20 1. Check the live split (expect 100% canary): canaryctl status --admin http://127.0.0.1:9901\n\
              \x20 2. Scale the old Deployment (version {baseline}) to zero: kubectl scale deployment/<its name> --replicas=0\n\
-             \x20 3. {canary} is the new baseline: before the next release, set \"baseline\": \"{canary}\" and give \"canary\" the next version's label.",
-            name = release.name
+             \x20 3. {canary} is the new baseline. Begin the next release with: canaryctl start {file} {name_word} --canary <next version>",
+            name = release.name,
+            name_word = start::shell_word(&release.name)
         )),
         Step::Rollback => Some(format!(
             "{name} is rolled back: every request now goes to {baseline}.\n\
@@ -157,7 +178,8 @@ fn next_steps(step: &Step, release: &Release) -> Option<String> {
              \x20 2. Scale the canary Deployment (version {canary}) to zero once it has drained; {baseline} stays the baseline.",
             name = release.name
         )),
-        _ => None,
+        Step::Start(_) => Some(start::next_steps(release, file)),
+        Step::SetWeight(_) | Step::Rule(_) => None,
     }
 }
 
@@ -195,6 +217,13 @@ pub fn run(file: &FileArgs, name: &str, step: &Step, out: &mut dyn Write) -> Res
             ),
         ));
     };
+    // `start` checks the release as it stands and picks its new baseline.
+    let step = &match (step, before.releases.get(index)) {
+        (Step::Start(start), Some(old)) => {
+            Step::Start(start.resolve(old).map_err(|e| CliError::in_file(path, e))?)
+        }
+        _ => step.clone(),
+    };
     let mut plugin = document.plugin_value()?;
     let original = plugin.to_string();
     let release = release_object(&mut plugin, index)
@@ -225,7 +254,11 @@ pub fn run(file: &FileArgs, name: &str, step: &Step, out: &mut dyn Write) -> Res
             writeln!(out, "{line}")?;
         }
     }
-    if let Some(steps) = next_steps(step, new) {
+    if let Some(moved) = start::moved(step, old) {
+        writeln!(out, "{moved}")?;
+    }
+    let file_word = start::shell_word(&path.to_string_lossy());
+    if let Some(steps) = next_steps(step, new, &file_word) {
         writeln!(out, "{steps}")?;
     }
     Ok(())
