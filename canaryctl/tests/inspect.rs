@@ -127,6 +127,7 @@ fn help_on_every_command_and_usage_errors_exit_2() {
         "rule",
         "complete",
         "rollback",
+        "start",
         "status",
     ] {
         let run = canaryctl(&[command, "--help"]);
