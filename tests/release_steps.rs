@@ -9,8 +9,8 @@
 //! given traffic, then rolled back. Between (2) and (3): edits canaryctl
 //! refuses, and a broken file written behind its back, which Envoy rejects.
 //!
-//! canaryctl is `$CANARYCTL`, else the newest of `target/{debug,release}/
-//! canaryctl`, else built here with `cargo build -p canaryctl`.
+//! canaryctl is found by [`Canaryctl::find`]: `$CANARYCTL`, else the newest
+//! built one, else built here.
 
 // A test crate: helpers outside #[test] functions may panic and index too
 // (clippy.toml allows that inside #[test] functions only).
@@ -23,34 +23,15 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::io;
-use std::net::SocketAddr;
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::thread::sleep;
-use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{
-    binomial_bounds, ecds_stat, pay_release, plugin_config, Client, EcdsOutcome, Envoy, Request,
-    Response,
-};
+use support::release::{leaves_alone, print_counts, Canaryctl, EcdsWatch, Load, Tally};
+use support::{binomial_bounds, pay_release, plugin_config, Client, EcdsOutcome, Envoy, Request};
 
 /// Requests per measured group: a deterministic one, and a share.
 const GROUP: u64 = 200;
 const SHARE_GROUP: u64 = 1000;
-/// The background client's pause between requests: steady load (several
-/// hundred a second) that leaves most of the two shared cores to Envoy.
-const LOAD_PAUSE: Duration = Duration::from_millis(1);
-/// Hard bounds on the background client, should nothing stop it.
-const LOAD_MAX_REQUESTS: u64 = 100_000;
-const LOAD_MAX_TIME: Duration = Duration::from_secs(120);
-/// Bound on waiting for Envoy's verdict on a new file.
-const UPDATE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The steps, as the report names them; the background client counts
 /// under the one in progress.
@@ -76,159 +57,6 @@ fn request(label: &str) -> Request {
     }
 }
 
-/// `$CANARYCTL`, else the newest built binary, else one built now.
-fn canaryctl_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("CANARYCTL").filter(|p| !p.is_empty()) {
-        let path = PathBuf::from(path);
-        assert!(path.is_file(), "CANARYCTL={} is not a file", path.display());
-        return path;
-    }
-    let root = support::repo_root();
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |d| root.join(d));
-    let newest = ["debug", "release"]
-        .iter()
-        .map(|profile| target.join(profile).join("canaryctl"))
-        .filter_map(|path| Some((fs::metadata(&path).ok()?.modified().ok()?, path)))
-        .max_by_key(|(modified, _)| *modified);
-    if let Some((_, path)) = newest {
-        return path;
-    }
-    eprintln!("no canaryctl built yet: running cargo build -p canaryctl");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "-p", "canaryctl"])
-        .current_dir(&root)
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run cargo build -p canaryctl: {e}"));
-    assert!(
-        status.success(),
-        "cargo build -p canaryctl failed: {status}"
-    );
-    let path = target.join("debug").join("canaryctl");
-    assert!(path.is_file(), "cargo built no {}", path.display());
-    path
-}
-
-/// canaryctl's exit status, stdout and stderr.
-fn canaryctl(binary: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(binary)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()));
-    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-    let code = output.status.code().expect("canaryctl exited by a signal");
-    (code, text(&output.stdout), text(&output.stderr))
-}
-
-/// What a group of requests got back.
-#[derive(Debug, Default, Clone)]
-struct Tally {
-    v1: u64,
-    v2: u64,
-    /// Non-2xx, or a 2xx from neither upstream.
-    failed: u64,
-    /// No response at all (connect, write or read error).
-    connection_errors: u64,
-    /// The first few failures, for the assertion message.
-    problems: Vec<String>,
-}
-
-impl Tally {
-    fn record(&mut self, result: io::Result<Response>) {
-        let problem = match result {
-            Ok(response) if (200..300).contains(&response.status) => {
-                match response.version().as_str() {
-                    "pay-v1" => return self.v1 += 1,
-                    "pay-v2" => return self.v2 += 1,
-                    _ => {}
-                }
-                self.failed += 1;
-                format!("from neither upstream: {response:?}")
-            }
-            Ok(response) => {
-                self.failed += 1;
-                format!("{response:?}")
-            }
-            Err(e) => {
-                self.connection_errors += 1;
-                format!("connection error: {e}")
-            }
-        };
-        if self.problems.len() < 5 {
-            self.problems.push(problem);
-        }
-    }
-
-    fn total(&self) -> u64 {
-        self.v1 + self.v2 + self.failed + self.connection_errors
-    }
-
-    fn on(&self, version: &str) -> u64 {
-        if version == "pay-v1" {
-            self.v1
-        } else {
-            self.v2
-        }
-    }
-
-    fn add(&mut self, other: &Tally) {
-        self.v1 += other.v1;
-        self.v2 += other.v2;
-        self.failed += other.failed;
-        self.connection_errors += other.connection_errors;
-        self.problems.extend(other.problems.iter().cloned());
-    }
-
-    fn row(&self, step: &str, label: &str) -> String {
-        format!(
-            "{step:<28} {label:<10} {:>6} {:>6} {:>6} {:>6} {:>6}",
-            self.total(),
-            self.v1,
-            self.v2,
-            self.failed,
-            self.connection_errors
-        )
-    }
-}
-
-/// The background client: plain, rule and other requests in turn on one
-/// keep-alive connection until `stop`, counted under the current `step`
-/// and in `answered` (responses and errors alike).
-fn background_load(
-    front: SocketAddr,
-    stop: &AtomicBool,
-    step: &AtomicUsize,
-    answered: &AtomicU64,
-) -> BTreeMap<usize, Tally> {
-    let requests = ["plain", "env: test", "env: prod"].map(request);
-    let mut client = Client::new(front);
-    let mut tallies = BTreeMap::<usize, Tally>::new();
-    let started = Instant::now();
-    for n in 0..LOAD_MAX_REQUESTS {
-        if stop.load(Ordering::SeqCst) || started.elapsed() > LOAD_MAX_TIME {
-            break;
-        }
-        let result = client.try_send(&requests[n as usize % requests.len()]);
-        tallies
-            .entry(step.load(Ordering::SeqCst))
-            .or_default()
-            .record(result);
-        answered.fetch_add(1, Ordering::SeqCst);
-        sleep(LOAD_PAUSE);
-    }
-    tallies
-}
-
-/// Sets the flag when dropped, so a failing test stops the load it started.
-struct StopOnDrop<'a>(&'a AtomicBool);
-
-impl Drop for StopOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
 /// What a measured group must show.
 #[derive(Clone, Copy)]
 enum Want {
@@ -239,93 +67,68 @@ enum Want {
 }
 
 /// The release under test: Envoy, its ECDS file, canaryctl, the measuring
-/// client, and what each step measured.
+/// client, the background load, and what each step measured.
 struct Release<'a> {
     envoy: &'a Envoy,
-    ctl: PathBuf,
-    file: PathBuf,
+    ctl: Canaryctl,
+    watch: EcdsWatch,
     client: Client,
-    /// The `typed_config` Envoy last received, applied or not: Envoy
-    /// rebuilds the filter only when it changes (it compares hashes).
-    delivered: Value,
+    load: &'a Load,
     /// Updates applied (the start-up file included) and rejected.
     applied: u64,
     rejected: u64,
-    step: &'a AtomicUsize,
-    /// The background client's running count, and how much of it fell
-    /// between a rename and Envoy's verdict (requests during reloads).
-    background: &'a AtomicU64,
+    /// Background requests sent between a rename and Envoy's verdict.
     during_updates: u64,
     measured: Vec<(&'static str, &'static str, Tally)>,
 }
 
 impl Release<'_> {
     fn path(&self) -> String {
-        self.file.to_str().expect("a UTF-8 temp path").to_owned()
+        self.watch
+            .file()
+            .to_str()
+            .expect("a UTF-8 temp path")
+            .to_owned()
     }
 
-    /// Starts step `STEPS[step]`.
-    fn enter(&self, step: usize) {
-        self.step.store(step, Ordering::SeqCst);
-    }
-
-    /// Runs `change` (which renames a new file into the watched folder) and
-    /// waits for Envoy's verdict. `update_success` rises on the main thread
-    /// when an update is accepted; `config_reload` once every worker holds
-    /// the new filter (and after a rejection too), so a changed config
-    /// counts as applied only when both have risen.
-    fn change<T>(&mut self, want: EcdsOutcome, change: impl FnOnce(&Self) -> T) -> T {
-        let counters = |envoy: &Envoy| {
-            ["update_success", "update_rejected", "config_reload"]
-                .map(|n| envoy.counter(&ecds_stat(n)))
-        };
-        let [success, rejected, reload] = counters(self.envoy);
-        let background = self.background.load(Ordering::SeqCst);
-        let result = change(self);
-        let now = typed_config(&self.file);
-        let rebuilt = now != self.delivered;
-        self.delivered = now;
-        let deadline = Instant::now() + UPDATE_TIMEOUT;
-        loop {
-            let [s, r, c] = counters(self.envoy);
-            let outcome = match (s > success, r > rejected) {
-                (false, false) => None,
-                (true, false) => Some(EcdsOutcome::Applied),
-                (false, true) => Some(EcdsOutcome::Rejected),
-                (true, true) => panic!("one file, two verdicts"),
-            };
-            if let Some(outcome) = outcome.filter(|_| !rebuilt || c > reload) {
-                assert_eq!(outcome, want, "{}", self.envoy.log_tail(20));
-                match outcome {
-                    EcdsOutcome::Applied => self.applied += 1,
-                    EcdsOutcome::Rejected => self.rejected += 1,
-                }
-                self.during_updates += self.background.load(Ordering::SeqCst) - background;
-                return result;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no verdict in {UPDATE_TIMEOUT:?}\n{}",
-                self.envoy.log_tail(20)
-            );
-            sleep(Duration::from_millis(5));
+    /// Runs `change` (which renames a new file into the watched folder),
+    /// waits for Envoy's verdict and checks it is `want`.
+    fn change<T>(&mut self, want: EcdsOutcome, change: impl FnOnce() -> T) -> T {
+        let sent = self.load.sent();
+        let (outcome, result) = self.watch.change(self.envoy, change);
+        assert_eq!(outcome, want, "{}", self.envoy.log_tail(20));
+        match outcome {
+            EcdsOutcome::Applied => self.applied += 1,
+            EcdsOutcome::Rejected => self.rejected += 1,
         }
+        self.during_updates += self.load.sent() - sent;
+        result
     }
 
     /// Runs a canaryctl edit that must succeed, prints what the user sees,
     /// and waits until Envoy applies it.
     fn edit(&mut self, args: &[&str]) {
         let ctl = self.ctl.clone();
-        let (code, out, err) = self.change(EcdsOutcome::Applied, |_| canaryctl(&ctl, args));
-        assert_eq!(code, 0, "canaryctl {args:?}: {err}");
-        eprintln!("$ canaryctl {}\n{out}", args.join(" "));
+        let run = self.change(EcdsOutcome::Applied, || ctl.run(args));
+        assert_eq!(run.code, 0, "canaryctl {args:?}: {}", run.stderr);
+        eprintln!("$ canaryctl {}\n{}", args.join(" "), run.stdout);
     }
 
     /// Runs a canaryctl command that reads only, and prints its output.
     fn read(&self, args: &[&str]) {
-        let (code, out, err) = canaryctl(&self.ctl, args);
-        assert_eq!(code, 0, "canaryctl {args:?}: {err}");
-        eprintln!("$ canaryctl {}\n{out}", args.join(" "));
+        let run = self.ctl.run(args);
+        assert_eq!(run.code, 0, "canaryctl {args:?}: {}", run.stderr);
+        eprintln!("$ canaryctl {}\n{}", args.join(" "), run.stdout);
+    }
+
+    /// Runs a canaryctl edit that must be refused and leave the file
+    /// alone; returns its message.
+    fn refused(&self, args: &[&str]) -> String {
+        let what = format!("canaryctl {}", args.join(" "));
+        let run = leaves_alone(self.watch.file(), &what, || self.ctl.run(args));
+        eprintln!("$ {what} -> exit {}\n{}", run.code, run.stderr);
+        run.assert_refused(args);
+        run.stderr
     }
 
     /// Writes the ECDS file with `edit` applied to its plugin config, the
@@ -333,7 +136,7 @@ impl Release<'_> {
     /// renamed into the watched one.
     fn write_by_hand(&mut self, want: EcdsOutcome, edit: impl FnOnce(&mut Value)) {
         let mut doc: Value =
-            serde_json::from_str(&fs::read_to_string(&self.file).unwrap()).unwrap();
+            serde_json::from_str(&fs::read_to_string(self.watch.file()).unwrap()).unwrap();
         let slot = &mut doc["resources"][0]["typed_config"]["config"]["configuration"]["value"];
         let mut plugin: Value = serde_json::from_str(slot.as_str().unwrap()).unwrap();
         edit(&mut plugin);
@@ -345,12 +148,13 @@ impl Release<'_> {
         let staged = self.envoy.dir().join("ecds-staging").join("by-hand.json");
         fs::create_dir_all(staged.parent().unwrap()).unwrap();
         fs::write(&staged, text).unwrap();
-        self.change(want, |this| fs::rename(&staged, &this.file).unwrap());
+        let file = self.watch.file().to_path_buf();
+        self.change(want, || fs::rename(&staged, &file).unwrap());
     }
 
     /// Measures each group and checks it.
     fn check(&mut self, groups: &[(&'static str, Want)]) {
-        let step = STEPS[self.step.load(Ordering::SeqCst)];
+        let step = STEPS[self.load.step()];
         for &(label, want) in groups {
             let n = if matches!(want, Want::Share(..)) {
                 SHARE_GROUP
@@ -382,11 +186,6 @@ impl Release<'_> {
     }
 }
 
-fn typed_config(file: &Path) -> Value {
-    let doc: Value = serde_json::from_str(&fs::read_to_string(file).unwrap()).unwrap();
-    doc["resources"][0]["typed_config"].clone()
-}
-
 /// The steps, each checked once applied.
 fn run_release(r: &mut Release) {
     use Want::{All, Share};
@@ -395,49 +194,21 @@ fn run_release(r: &mut Release) {
     const V1: Want = All("pay-v1");
     const V2: Want = All("pay-v2");
 
-    r.enter(0);
+    r.load.enter(0);
     r.read(&["show", &file]);
     r.check(&[("plain", V1), ("env: test", V1)]);
 
-    r.enter(1);
+    r.load.enter(1);
     r.edit(&["rule", &file, "pay", "--when", "header env equals test"]);
     let rule_only = [("env: test", V2), ("plain", V1), ("env: prod", V1)];
     r.check(&rule_only);
 
     // Edits canaryctl refuses leave the file alone: same bytes, same inode.
-    r.enter(2);
-    let (good, inode) = (
-        fs::read_to_string(&file).unwrap(),
-        fs::metadata(&file).unwrap().ino(),
-    );
-    for args in [
-        vec!["set-weight", &file, "pay", "101"],
-        vec!["rule", &file, "pay", "--when", "header env regex ("],
-        vec!["set-weight", &file, "shop", "10"],
-    ] {
-        let (code, out, err) = canaryctl(&r.ctl, &args);
-        eprintln!("$ canaryctl {} -> exit {code}\n{err}", args.join(" "));
-        assert_eq!(
-            (code, out.as_str()),
-            (1, ""),
-            "canaryctl {args:?} should refuse"
-        );
-        assert!(
-            err.starts_with("canaryctl: ") && err.lines().count() == 1,
-            "{err}"
-        );
-        assert_eq!(
-            fs::read_to_string(&file).unwrap(),
-            good,
-            "canaryctl {args:?} changed the file"
-        );
-        assert_eq!(
-            fs::metadata(&file).unwrap().ino(),
-            inode,
-            "canaryctl {args:?} replaced it"
-        );
-    }
-    let watched: Vec<_> = fs::read_dir(r.file.parent().unwrap())
+    r.load.enter(2);
+    r.refused(&["set-weight", &file, "pay", "101"]);
+    r.refused(&["rule", &file, "pay", "--when", "header env regex ("]);
+    r.refused(&["set-weight", &file, "shop", "10"]);
+    let watched: Vec<_> = fs::read_dir(r.watch.file().parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
@@ -450,27 +221,27 @@ fn run_release(r: &mut Release) {
     // A broken file renamed in behind canaryctl's back: Envoy rejects it and
     // the last good config keeps routing. canaryctl will not edit the broken
     // file; renaming the good one back in restores it.
+    let good = fs::read_to_string(&file).unwrap();
     r.write_by_hand(EcdsOutcome::Rejected, |plugin| {
         plugin["releases"][0]["canary"] = json!("pay-v1")
     });
     let reason = r#"invalid plugin configuration: releases[0].canary: must differ from baseline (both are "pay-v1")"#;
     assert!(r.envoy.log().contains(reason), "{}", r.envoy.log_tail(20));
     r.check(&rule_only);
-    let (code, _, err) = canaryctl(&r.ctl, &["set-weight", &file, "pay", "20"]);
-    eprintln!("$ canaryctl set-weight {file} pay 20 -> exit {code}\n{err}");
+    let err = r.refused(&["set-weight", &file, "pay", "20"]);
     assert!(
-        code == 1 && err.contains("fix this first"),
+        err.contains("fix this first"),
         "canaryctl edited a broken file: {err}"
     );
     r.rename_in(EcdsOutcome::Applied, &good);
 
-    r.enter(3);
+    r.load.enter(3);
     r.edit(&["set-weight", &file, "pay", "20"]);
     // n = 1000, p = 0.2: mean 200, sd 12.6, so 4 sd is 149..=251.
     r.check(&[("env: test", V2), ("plain", Share("pay-v2", 0.2))]);
     r.read(&["status", "--admin", &admin]);
 
-    r.enter(4);
+    r.load.enter(4);
     r.edit(&["complete", &file, "pay"]);
     r.check(&[("plain", V2), ("env: test", V2)]);
 
@@ -479,7 +250,7 @@ fn run_release(r: &mut Release) {
     // moves (no canaryctl command does this: it is the user's JSON edit).
     // The demo has two upstreams, so the freed pay-v1 slot plays the next
     // version, as in a blue/green pair.
-    r.enter(5);
+    r.load.enter(5);
     r.write_by_hand(EcdsOutcome::Applied, |plugin| {
         let release = &mut plugin["releases"][0];
         release["baseline"] = json!("pay-v2");
@@ -489,12 +260,12 @@ fn run_release(r: &mut Release) {
     r.read(&["show", &file]);
     r.check(&[("plain", V2), ("env: test", V2)]);
 
-    r.enter(6);
+    r.load.enter(6);
     r.edit(&["rule", &file, "pay", "--when", "header env equals test"]);
     r.edit(&["set-weight", &file, "pay", "20"]);
     r.check(&[("env: test", V1), ("plain", Share("pay-v1", 0.2))]);
 
-    r.enter(7);
+    r.load.enter(7);
     r.edit(&["rollback", &file, "pay"]);
     r.check(&[("plain", V2), ("env: test", V2), ("env: prod", V2)]);
     r.read(&["status", "--admin", &admin]);
@@ -502,8 +273,8 @@ fn run_release(r: &mut Release) {
 
 #[test]
 fn whole_release_on_one_envoy_under_load_with_no_failed_request() {
-    let ctl = canaryctl_binary();
-    eprintln!("canaryctl: {}", ctl.display());
+    let ctl = Canaryctl::find();
+    eprintln!("canaryctl: {}", ctl.path().display());
     // Two workers: the two clients' connections may land on either.
     let envoy = Envoy::builder(&plugin_config([pay_release()]))
         .ecds()
@@ -512,31 +283,25 @@ fn whole_release_on_one_envoy_under_load_with_no_failed_request() {
     let _log = envoy.log_on_failure();
     let front = |name: &str| envoy.counter(&format!("http.front.{name}"));
     let (cx_before, rq_before) = (front("downstream_cx_total"), front("downstream_rq_total"));
-    let file = envoy.dir().join("ecds").join("canary-filter.json");
-    let (stop, step, answered) = (
-        AtomicBool::new(false),
-        AtomicUsize::new(0),
-        AtomicU64::new(0),
-    );
+    let load = Load::default();
     let mut release = Release {
         envoy: &envoy,
         ctl,
-        delivered: typed_config(&file),
-        file,
+        watch: EcdsWatch::new(&envoy.dir().join("ecds").join("canary-filter.json")),
         client: envoy.client(),
+        load: &load,
         applied: 1,
         rejected: 0,
-        step: &step,
-        background: &answered,
         during_updates: 0,
         measured: Vec::new(),
     };
-    let load = std::thread::scope(|scope| {
-        let load = scope.spawn(|| background_load(envoy.front, &stop, &step, &answered));
-        let _stop = StopOnDrop(&stop);
+    let requests = ["plain", "env: test", "env: prod"].map(request);
+    let background = std::thread::scope(|scope| {
+        let background = scope.spawn(|| load.run(envoy.front, &requests));
+        let _stop = load.stop_on_drop();
         run_release(&mut release);
-        stop.store(true, Ordering::SeqCst);
-        load.join().expect("the background client panicked")
+        load.stop();
+        background.join().expect("the background client panicked")
     });
     let Release {
         client,
@@ -548,41 +313,18 @@ fn whole_release_on_one_envoy_under_load_with_no_failed_request() {
     } = release;
     drop(client);
 
-    eprintln!(
-        "\n{:<28} {:<10} {:>6} {:>6} {:>6} {:>6} {:>6}",
-        "step", "requests", "total", "pay-v1", "pay-v2", "failed", "conn"
-    );
-    let (mut measured_total, mut load_total) = (Tally::default(), Tally::default());
-    for (step, label, tally) in &measured {
-        eprintln!("{}", tally.row(step, label));
-        measured_total.add(tally);
-    }
-    for (step, tally) in &load {
-        eprintln!("{}", tally.row(STEPS[*step], "background"));
-        load_total.add(tally);
-    }
-    eprintln!("{}", measured_total.row("all measured", ""));
-    eprintln!("{}", load_total.row("all background", ""));
+    let (measured_total, background_total) = print_counts(&measured, &background, &STEPS);
     eprintln!("ECDS updates: {applied} applied (start-up file included), {rejected} rejected");
-    eprintln!(
-        "background requests answered between a rename and Envoy's verdict: {during_updates}"
-    );
-    for (what, tally) in [("measured", &measured_total), ("background", &load_total)] {
-        let failures = (tally.failed, tally.connection_errors);
-        assert_eq!(
-            failures,
-            (0, 0),
-            "{what} requests failed: {:?}",
-            tally.problems
-        );
-    }
+    eprintln!("background requests sent between a rename and Envoy's verdict: {during_updates}");
+    measured_total.assert_no_failure("measured");
+    background_total.assert_no_failure("background");
     // The load ran through every step and across the reloads.
     assert!(
         during_updates > 0,
         "no background request overlapped a reload"
     );
     for (step, name) in STEPS.iter().enumerate() {
-        let seen = load.get(&step).map_or(0, Tally::total);
+        let seen = background.get(&step).map_or(0, Tally::total);
         assert!(
             seen >= 10,
             "the background client sent {seen} requests in step {name}"
@@ -591,7 +333,7 @@ fn whole_release_on_one_envoy_under_load_with_no_failed_request() {
 
     // Envoy's own count: every request we sent completed with a 2xx, on the
     // two connections we opened, none of which Envoy closed.
-    let sent = measured_total.total() + load_total.total();
+    let sent = measured_total.total() + background_total.total();
     assert_eq!(
         front("downstream_rq_total") - rq_before,
         sent,
@@ -613,6 +355,12 @@ fn whole_release_on_one_envoy_under_load_with_no_failed_request() {
         "connections Envoy closed"
     );
     // Exactly the updates above reached Envoy: the refused edits wrote none.
-    assert_eq!(envoy.counter(&ecds_stat("update_success")), applied);
-    assert_eq!(envoy.counter(&ecds_stat("update_rejected")), rejected);
+    assert_eq!(
+        envoy.counter(&support::ecds_stat("update_success")),
+        applied
+    );
+    assert_eq!(
+        envoy.counter(&support::ecds_stat("update_rejected")),
+        rejected
+    );
 }

@@ -35,6 +35,7 @@
 mod admin;
 mod envoy;
 mod http;
+pub mod release;
 mod render;
 
 use std::path::{Path, PathBuf};
