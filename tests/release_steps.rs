@@ -5,9 +5,10 @@
 //! connection may drop, counted here and cross-checked in Envoy's stats.
 //!
 //! Steps: (1) baseline only; (2) rule `env: test` at weight 0; (3) weight 20;
-//! (4) complete; (5) the next release (the old canary is the baseline now),
-//! given traffic, then rolled back. Between (2) and (3): edits canaryctl
-//! refuses, and a broken file written behind its back, which Envoy rejects.
+//! (4) complete; (5) `canaryctl start` of the next release (the old canary
+//! is the baseline now), given traffic, then rolled back. Between (2) and
+//! (3): edits canaryctl refuses, and a broken file written behind its back,
+//! which Envoy rejects.
 //!
 //! canaryctl is found by [`Canaryctl::find`]: `$CANARYCTL`, else the newest
 //! built one, else built here.
@@ -41,7 +42,7 @@ const STEPS: [&str; 8] = [
     "2b refused edits, bad file",
     "3 weight 20",
     "4 complete",
-    "5a next release, weight 0",
+    "5a start next, weight 0",
     "5b next: rule + weight 20",
     "5c rolled back",
 ];
@@ -208,6 +209,11 @@ fn run_release(r: &mut Release) {
     r.refused(&["set-weight", &file, "pay", "101"]);
     r.refused(&["rule", &file, "pay", "--when", "header env regex ("]);
     r.refused(&["set-weight", &file, "shop", "10"]);
+    let err = r.refused(&["start", &file, "pay", "--canary", "pay-v3"]);
+    assert!(
+        err.contains("would move the users still on pay-v1 to pay-v2"),
+        "{err}"
+    );
     let watched: Vec<_> = fs::read_dir(r.watch.file().parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -245,18 +251,12 @@ fn run_release(r: &mut Release) {
     r.edit(&["complete", &file, "pay"]);
     r.check(&[("plain", V2), ("env: test", V2)]);
 
-    // The next release. The completed canary becomes the baseline and the
-    // next version the canary, at weight 0, in one edit so that no request
-    // moves (no canaryctl command does this: it is the user's JSON edit).
-    // The demo has two upstreams, so the freed pay-v1 slot plays the next
-    // version, as in a blue/green pair.
+    // The next release: the completed canary becomes the baseline and the
+    // next version the canary, at weight 0, in one edit, so no request
+    // moves. The demo has two upstreams, so the freed pay-v1 slot plays the
+    // next version, as in a blue/green pair.
     r.load.enter(5);
-    r.write_by_hand(EcdsOutcome::Applied, |plugin| {
-        let release = &mut plugin["releases"][0];
-        release["baseline"] = json!("pay-v2");
-        release["canary"] = json!("pay-v1");
-        release["weight"] = json!(0);
-    });
+    r.edit(&["start", &file, "pay", "--canary", "pay-v1"]);
     r.read(&["show", &file]);
     r.check(&[("plain", V2), ("env: test", V2)]);
 
