@@ -248,7 +248,7 @@ fn refusals_leave_every_kind_of_file_as_it_was() {
         ok(&["rollback", path, "pay-service"]);
         refuse(
             &["start", path, "pay-service", "--canary", "v3"],
-            "pay-service is not complete (weight 0%, rule none): every request goes to v1, and starting now would move them all to v2 at once: run canaryctl complete first, or add --force to start anyway (after a rollback, start the next release from v1 with --baseline v1 --force)",
+            "pay-service is not complete (weight 0%, rule none): every request goes to v1, and starting now would move them all to v2 at once: run canaryctl complete first, or add --force to start anyway; to start from v1, which serves every request now, add --baseline v1 --force",
         );
         refuse(
             &[

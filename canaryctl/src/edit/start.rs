@@ -13,7 +13,7 @@ use crate::describe;
 #[derive(Debug, Clone)]
 pub struct Start {
     pub canary: String,
-    /// `None` until resolved: the current canary.
+    /// `None`: the current canary (filled in by `resolve`).
     pub baseline: Option<String>,
     pub force: bool,
 }
@@ -121,14 +121,17 @@ fn not_complete(release: &Release, new_baseline: &str, default_baseline: bool) -
              run canaryctl complete first, or add --force to start from here"
         ),
         Serving::All(version) => {
-            let after_rollback = if default_baseline && version == baseline.as_str() {
-                format!(" (after a rollback, start the next release from {version} with --baseline {version} --force)")
+            // As after a rollback: the baseline serves everyone, and the
+            // default (the canary) would move them; starting from the
+            // baseline would not.
+            let keep_baseline = if default_baseline && version == baseline.as_str() {
+                format!("; to start from {version}, which serves every request now, add --baseline {version} --force")
             } else {
                 String::new()
             };
             format!(
                 "every request goes to {version}, and starting now would move them all to {new_baseline} at once: \
-                 run canaryctl complete first, or add --force to start anyway{after_rollback}"
+                 run canaryctl complete first, or add --force to start anyway{keep_baseline}"
             )
         }
         Serving::Both => {
@@ -226,7 +229,9 @@ mod tests {
         let rolled_back = release(r#""weight":0"#);
         let err = start("v3", None, false).resolve(&rolled_back).unwrap_err();
         assert!(
-            err.contains("start the next release from v1 with --baseline v1 --force"),
+            err.contains(
+                "; to start from v1, which serves every request now, add --baseline v1 --force"
+            ),
             "{err}"
         );
         let err = start("v3", Some("v1"), false)
