@@ -4,7 +4,7 @@
 # lean-ABI prototype), its start-up time and size, and the guest calls Envoy
 # makes per request. Results go to bench/results/ (see bench/README.md).
 #
-# Environment (the Makefile passes the first five):
+# Environment (the Makefile passes these six):
 #   ENVOY          Envoy binary (envoy-test/install-envoy.sh)
 #   CANARY_WASM    the shipped module (target/canary-filter.wasm)
 #   WASM_SLIM      tools/wasm-slim's binary (target/release/wasm-slim)
@@ -12,7 +12,11 @@
 #   KEEP_EXPORTS   the exports the shipped module keeps (the Makefile's list)
 #   WASM_FEATURES  wasm-opt feature flags (the Makefile's list)
 #   BENCH_ROUNDS (15), BENCH_WARMUP_ROUNDS (2), BENCH_SECONDS (2, per burst),
-#   BENCH_CONNECTIONS (8), BENCH_STARTUP_RUNS (5)
+#   BENCH_CONNECTIONS (8), BENCH_STARTUP_RUNS (5),
+#   BENCH_RESULTS (the results folder; bench/results),
+#   BENCH_NOTE (a line printed on the table and chart, e.g. "trial run"),
+#   BENCH_BREAKDOWN=1 (adds the lean prototype stopped after each step of
+#   the request path: where a filter's time goes)
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -50,7 +54,7 @@ mkdir -p "$modules"
 features=(${WASM_FEATURES:---enable-bulk-memory --enable-bulk-memory-opt --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals})
 optimise() { "$WASM_OPT" "${features[@]}" -Oz --strip-debug --strip-producers "$1" -o "$2"; }
 
-cargo build --quiet --release --target wasm32-wasip1 --manifest-path "$here/Cargo.toml"
+cargo build --quiet --release --target wasm32-wasip1 --manifest-path "$here/Cargo.toml" -p noop-filter
 raw="$here/target/wasm32-wasip1/release"
 # shellcheck disable=SC2086 # the export lists are word lists
 "$WASM_SLIM" "$raw/noop_filter.wasm" "$work/noop.slim.wasm" $KEEP_EXPORTS >/dev/null
@@ -59,13 +63,25 @@ optimise "$raw/noop_filter.wasm" "$modules/noop-sdk.wasm"
 cp "$raw/noop_filter.wasm" "$modules/noop-raw.wasm"
 # The prototype keeps no per-request state, so no context callbacks.
 lean_exports="memory proxy_abi_version_0_2_1 proxy_on_memory_allocate proxy_on_configure proxy_on_request_headers"
-# shellcheck disable=SC2086
-"$WASM_SLIM" "$raw/lean_filter.wasm" "$work/lean.slim.wasm" $lean_exports >/dev/null
-optimise "$work/lean.slim.wasm" "$modules/lean.wasm"
+lean() { # lean STAGE OUT: the prototype stopping after STAGE (or in full)
+  LEAN_STAGE="$1" cargo build --quiet --release --target wasm32-wasip1 \
+    --manifest-path "$here/Cargo.toml" -p lean-filter
+  # shellcheck disable=SC2086
+  "$WASM_SLIM" "$raw/lean_filter.wasm" "$work/lean.slim.wasm" $lean_exports >/dev/null
+  optimise "$work/lean.slim.wasm" "$2"
+}
+breakdown=()
+if [ "${BENCH_BREAKDOWN:-0}" = 1 ]; then
+  for stage in call fetch decide write; do
+    lean "$stage" "$modules/lean-$stage.wasm"
+  done
+  breakdown=(--breakdown)
+fi
+lean full "$modules/lean.wasm"
 
 exec python3 "$here/harness/main.py" \
   --envoy "$ENVOY" --canary "$CANARY_WASM" --modules "$modules" --work "$work" \
-  --results "$here/results" \
+  --results "${BENCH_RESULTS:-$here/results}" \
   --rounds "${BENCH_ROUNDS:-15}" --warmup "${BENCH_WARMUP_ROUNDS:-2}" \
   --seconds "${BENCH_SECONDS:-2}" --connections "${BENCH_CONNECTIONS:-8}" \
-  --startup-runs "${BENCH_STARTUP_RUNS:-5}"
+  --startup-runs "${BENCH_STARTUP_RUNS:-5}" "${breakdown[@]}"

@@ -7,7 +7,9 @@ from xml.sax.saxutils import escape
 from envoy_config import STACK
 
 COLOURS = {"native": "#8c8c8c", "noop": "#7fa7d9", "noop-sdk": "#b9cfe9",
-           "canary": "#e07b24", "lua": "#8e6bb8", "lean": "#4c9a5b"}
+           "canary": "#e07b24", "lua": "#8e6bb8", "lean": "#4c9a5b",
+           "lean-call": "#d5ead9", "lean-fetch": "#b3d9bb", "lean-decide": "#91c89c",
+           "lean-write": "#6fb57e"}
 WIDTH, LABEL, RIGHT, ROW, BAR = 900, 330, 70, 28, 18
 
 
@@ -68,7 +70,7 @@ def svg(table, ratios, note):
                f"((variant - native) / {STACK})", per_filter, "per_filter_us")
     y = _panel(out, y, f"Front Envoy CPU per request, microseconds (whole stack of {STACK})",
                cpu, "cpu_us")
-    text = "   ".join(f"({letters[r['top']]})/({letters[r['bottom']]}) {r['median']:.2f}"
+    text = "  ·  ".join(f"({letters[r['top']]})/({letters[r['bottom']]}) {r['median']:.2f}"
                       for r in ratios)
     out.append(f'<text x="16" y="{y}" class="label-left">per-filter ratios: {escape(text)}</text>')
     y += 20

@@ -41,7 +41,10 @@ def summarise(rows, variants):
             entry["per_filter_us"] = spread([row["per_filter_us"] for row in mine])
         table.append(entry)
     ratios = []
+    present = {v["key"] for v in variants}
     for top, bottom, target in RATIOS:
+        if not {top, bottom} <= present:
+            continue
         values = [by_variant[top]["per_filter_us"] / by_variant[bottom]["per_filter_us"]
                   for by_variant in rounds.values()
                   if by_variant[bottom]["per_filter_us"] > 0]
@@ -127,7 +130,9 @@ def write_csvs(results, rounds, table, ratios, startup, sizes):
             row = [v["letter"], v["key"], v["label"], e["rounds"]]
             for field in ("rps", "p50_ms", "p99_ms", "cpu_us", "per_filter_us"):
                 s = e.get(field)
-                row += [f"{s[k]:.4g}" for k in ("median", "min", "max")] if s else ["", "", ""]
+                digits = {"rps": 0, "p50_ms": 3, "p99_ms": 3}.get(field, 2)
+                row += ([f"{s[k]:.{digits}f}" for k in ("median", "min", "max")] if s
+                        else ["", "", ""])
             writer.writerow(row)
     with open(os.path.join(results, "ratios.csv"), "w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)

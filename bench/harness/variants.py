@@ -27,6 +27,25 @@ def variants(canary_wasm, modules, plugin_config, lua_source):
     ]
 
 
+# The prototype stopped after each step (BENCH_BREAKDOWN=1): the difference
+# between two neighbours is what that step costs. The full prototype (e) is
+# the last step (+ the counter).
+BREAKDOWN = [
+    ("call", "lean: the guest call alone"),
+    ("fetch", "lean: + read all request headers"),
+    ("decide", "lean: + decide"),
+    ("write", "lean: + write the routing header"),
+]
+
+
+def breakdown(modules, plugin_config):
+    return [{"key": f"lean-{stage}", "letter": f"e{i}", "label": label, "kind": "wasm",
+             "routes": "header", "sticky": True, "check": False,
+             "module": os.path.join(modules, f"lean-{stage}.wasm"),
+             "plugin_config": plugin_config}
+            for i, (stage, label) in enumerate(BREAKDOWN)]
+
+
 # Per-filter cost ratios reported, as (numerator, denominator, target).
 RATIOS = [
     ("canary", "lua", "<= 0.9"),

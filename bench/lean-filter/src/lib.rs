@@ -120,9 +120,39 @@ pub extern "C" fn proxy_on_request_headers(_context_id: u32, _headers: usize, _e
     CONTINUE
 }
 
+/// For `make bench`'s breakdown only (`BENCH_BREAKDOWN=1`): a build with
+/// `LEAN_STAGE` set stops the request path after that step, so each step's
+/// cost is the difference between two builds.
+#[derive(PartialEq, Eq)]
+enum Stage {
+    /// Return at once: the guest call alone.
+    Call,
+    /// Read and parse all request headers.
+    Fetch,
+    /// Decide.
+    Decide,
+    /// Write the routing header, but count nothing.
+    Write,
+    Full,
+}
+
+const STAGE: Stage = match option_env!("LEAN_STAGE") {
+    Some(stage) => match stage.as_bytes() {
+        b"call" => Stage::Call,
+        b"fetch" => Stage::Fetch,
+        b"decide" => Stage::Decide,
+        b"write" => Stage::Write,
+        _ => Stage::Full,
+    },
+    None => Stage::Full,
+};
+
 /// The shipped filter's request path (src/lib.rs `route`), with the SDK's
 /// `log` macros replaced by direct host calls.
 fn route(shared: &Shared) {
+    if STAGE == Stage::Call {
+        return;
+    }
     let buffer = match host::request_headers() {
         Ok(buffer) => buffer,
         Err(e) => {
@@ -132,11 +162,19 @@ fn route(shared: &Shared) {
         }
     };
     let pairs = host::parse_pairs(&buffer);
+    if STAGE == Stage::Fetch {
+        std::hint::black_box(&pairs);
+        return;
+    }
     let mut rng = shared.rng.get();
     let roll = rng.roll();
     shared.rng.set(rng);
 
     let outcome = decide(&shared.config, &Request::new(&pairs), roll);
+    if STAGE == Stage::Decide {
+        std::hint::black_box(outcome.as_ref().map(|o| o.index));
+        return;
+    }
     let written = outcome.as_ref().map(|o| o.release.header.as_str());
     for header in shared.config.routing_headers() {
         let sent = pairs
@@ -157,9 +195,11 @@ fn route(shared: &Shared) {
         let message = format!("canary-filter: cannot set {}", release.header);
         abi::log(LogLevel::Warn, &message);
     }
-    shared
-        .metrics
-        .count(outcome.index, outcome.version, outcome.reason);
+    if STAGE != Stage::Write {
+        shared
+            .metrics
+            .count(outcome.index, outcome.version, outcome.reason);
+    }
     if shared.debug {
         let message = format!(
             "canary-filter: release={} version={} reason={} {}={}",
