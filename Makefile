@@ -87,7 +87,7 @@ test: test-native test-wasm
 
 # Unit tests of every crate, then the end-to-end tests against a real Envoy.
 test-native: build
-	ENVOY="$$(envoy-test/install-envoy.sh)" CANARY_WASM="$(ROOT)/$(WASM)" cargo test --workspace
+	ENVOY="$$(envoy-test/install-envoy.sh)" CANARY_WASM="$(ROOT)/$(WASM)" cargo test --workspace --no-fail-fast
 
 # The core's tests again, compiled to wasm32-unknown-unknown, under Node.
 test-wasm: targets wasm-bindgen-cli

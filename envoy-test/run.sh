@@ -119,6 +119,7 @@ without a restart (see README, "A release, step by step"):
   \$canaryctl set-weight $ecds_file pay 50                          # raise the weight
   \$canaryctl status --admin http://127.0.0.1:$admin_port --watch    # the live split
   \$canaryctl complete $ecds_file pay                               # or: rollback
+  \$canaryctl start $ecds_file pay --canary pay-v1                  # the next release; nobody moves
 
 Ctrl-C stops Envoy.
 MSG
