@@ -204,9 +204,11 @@ fn release(i: usize, last: bool) -> impl Strategy<Value = Value> {
                     ("weight", weight),
                     ("sticky", sticky),
                 ];
-                for (key, value) in optional {
-                    if let Some(value) = value {
-                        release[key] = value;
+                if let Some(fields) = release.as_object_mut() {
+                    for (key, value) in optional {
+                        if let Some(value) = value {
+                            fields.insert(key.to_string(), value);
+                        }
                     }
                 }
                 release
