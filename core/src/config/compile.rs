@@ -6,7 +6,7 @@ use serde_json::{Number, Value};
 use super::raw::{kind, RawCondition, RawConfig, RawPath, RawRelease, RawSticky};
 use super::{Config, ConfigError, Mode, PathMatch, Release, Rule, Sticky};
 use crate::condition::{Condition, Op, Source, OP_NAMES};
-use crate::hosts::HostIndex;
+use crate::hosts::{Claim, HostIndex};
 use crate::regex::{Regex, MAX_PATTERN_BYTES};
 
 /// Limits that bound the time and memory a config can take.
@@ -49,16 +49,13 @@ pub fn compile(raw: RawConfig) -> Result<Config> {
         ));
     }
     let mut releases: Vec<Release> = Vec::with_capacity(raw.releases.len());
-    let mut hosts = HostIndex::default();
     let mut routing_headers: Vec<String> = Vec::new();
     for (i, raw_release) in raw.releases.into_iter().enumerate() {
         let at = format!("releases[{i}]");
         let release = compile_release(raw_release, &at)?;
-        // Prometheus turns '-' into '_', so "a-b" and "a_b" would share counters.
-        let metric_name = |name: &str| name.replace('-', "_");
         if let Some(first) = releases
             .iter()
-            .find(|r| metric_name(&r.name) == metric_name(&release.name))
+            .find(|r| same_metric_name(&r.name, &release.name))
         {
             return Err(ConfigError::new(
                 format!("{at}.name"),
@@ -68,14 +65,25 @@ pub fn compile(raw: RawConfig) -> Result<Config> {
                 ),
             ));
         }
-        index_hosts(&mut hosts, &release, i, &releases, &at)?;
         if let Some(catch_all) = releases.iter().find(|r| r.hosts.is_empty()) {
-            return Err(ConfigError::new(
-                at,
+            let message = if release.hosts.is_empty() {
+                format!(
+                    "release \"{}\" also has no hosts; only one release may cover every host",
+                    catch_all.name
+                )
+            } else {
                 format!(
                     "release \"{}\" comes after \"{}\", which covers every host, so it would never be used; put the release without hosts last",
                     release.name, catch_all.name
-                ),
+                )
+            };
+            return Err(ConfigError::new(
+                if release.hosts.is_empty() {
+                    format!("{at}.hosts")
+                } else {
+                    at
+                },
+                message,
             ));
         }
         if !routing_headers.contains(&release.header) {
@@ -84,44 +92,45 @@ pub fn compile(raw: RawConfig) -> Result<Config> {
         releases.push(release);
     }
     Ok(Config {
+        hosts: index_hosts(&releases)?,
         releases,
-        hosts,
         routing_headers,
     })
 }
 
-fn index_hosts(
-    index: &mut HostIndex,
-    release: &Release,
-    i: usize,
-    earlier: &[Release],
-    at: &str,
-) -> Result<()> {
-    let name_of = |other: usize| earlier.get(other).map(|r| r.name.as_str()).unwrap_or("?");
-    if release.hosts.is_empty() {
-        return index.add_catch_all(i).map_err(|clash| {
-            ConfigError::new(
-                format!("{at}.hosts"),
-                format!(
-                    "release \"{}\" also has no hosts; only one release may cover every host",
-                    name_of(clash.other)
-                ),
-            )
-        });
-    }
-    for (h, host) in release.hosts.iter().enumerate() {
-        index.add(host, i).map_err(|clash| {
-            ConfigError::new(
-                format!("{at}.hosts[{h}]"),
-                format!(
-                    "\"{host}\" overlaps \"{}\" of release \"{}\"; a host may belong to one release only",
-                    clash.pattern,
-                    name_of(clash.other)
-                ),
-            )
-        })?;
-    }
-    Ok(())
+/// Prometheus turns '-' into '_', so "a-b" and "a_b" would share counters.
+/// Quadratic over at most MAX_RELEASES names, without allocating.
+fn same_metric_name(a: &str, b: &str) -> bool {
+    let fold = |c: u8| if c == b'-' { b'_' } else { c };
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| fold(x) == fold(y))
+}
+
+/// The host index over every release; overlapping claims are errors at
+/// the later release's host.
+fn index_hosts(releases: &[Release]) -> Result<HostIndex> {
+    let name_of = |i: usize| releases.get(i).map(|r| r.name.as_str()).unwrap_or("?");
+    let claims = releases.iter().enumerate().flat_map(|(release, r)| {
+        r.hosts
+            .iter()
+            .enumerate()
+            .map(move |(position, pattern)| Claim {
+                pattern,
+                release,
+                position,
+            })
+    });
+    let catch_all = releases.iter().position(|r| r.hosts.is_empty());
+    HostIndex::build(claims, catch_all).map_err(|clash| {
+        ConfigError::new(
+            format!("releases[{}].hosts[{}]", clash.release, clash.position),
+            format!(
+                "\"{}\" overlaps \"{}\" of release \"{}\"; a host may belong to one release only",
+                clash.pattern,
+                clash.other_pattern,
+                name_of(clash.other)
+            ),
+        )
+    })
 }
 
 fn compile_release(raw: RawRelease, at: &str) -> Result<Release> {
