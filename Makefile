@@ -28,7 +28,7 @@ WASM_FEATURES := --enable-bulk-memory --enable-bulk-memory-opt --enable-sign-ext
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 WASM_BINDGEN_RUNNER := $(TOOLS)/bin/wasm-bindgen-test-runner
 
-.PHONY: all build image run stop apply test test-native test-wasm lint clean targets envoy wasm-bindgen-cli
+.PHONY: all build image bench run stop apply test test-native test-wasm lint clean targets envoy wasm-bindgen-cli
 
 all: build
 
@@ -94,11 +94,22 @@ test-wasm: targets wasm-bindgen-cli
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=$(WASM_BINDGEN_RUNNER) \
 		cargo test -p canary-core --target wasm32-unknown-unknown
 
+# The filter's cost in a real Envoy next to native routing, a no-op wasm
+# filter, the same logic in Lua and the lean-ABI prototype (bench/README.md),
+# then the decision's microbenchmarks. About 5 minutes; bench/results/.
+bench: build
+	ENVOY="$$(envoy-test/install-envoy.sh)" CANARY_WASM="$(ROOT)/$(WASM)" \
+		WASM_SLIM="$(ROOT)/target/release/wasm-slim" WASM_OPT="$(WASM_OPT)" \
+		KEEP_EXPORTS="$(KEEP_EXPORTS)" WASM_FEATURES="$(WASM_FEATURES)" bench/run.sh
+	cargo bench -p canary-core --bench decide
+
 lint: targets
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p canary-filter -p canary-core --target wasm32-wasip1 -- -D warnings
+	cd bench && cargo fmt --check
+	cargo clippy --manifest-path bench/Cargo.toml --release --target wasm32-wasip1 -- -D warnings
 
 clean:
 	cargo clean
-	rm -rf .run
+	rm -rf .run bench/target bench/.work
