@@ -16,6 +16,7 @@
 use std::fmt;
 
 mod ast;
+mod bitset;
 mod class;
 mod compile;
 mod escape;
@@ -43,6 +44,8 @@ pub const MAX_INSTRUCTIONS: usize = 10_000;
 pub struct Regex {
     pattern: String,
     program: compile::Program,
+    /// The faster path, for the small programs it takes.
+    bits: Option<bitset::BitProgram>,
 }
 
 impl Regex {
@@ -53,17 +56,21 @@ impl Regex {
                 pattern.len()
             )));
         }
-        let parsed = parse::parse(pattern)?;
+        let program = compile::compile(parse::parse(pattern)?)?;
         Ok(Regex {
             pattern: pattern.to_string(),
-            program: compile::compile(parsed)?,
+            bits: bitset::BitProgram::new(&program),
+            program,
         })
     }
 
     /// Whether the pattern matches all of `value` (a full match, as in
     /// Envoy and Istio; `^` and `$` at the ends are allowed but redundant).
     pub fn is_match(&self, value: &str) -> bool {
-        vm::full_match(&self.program, value)
+        self.bits
+            .as_ref()
+            .and_then(|bits| bits.full_match(&self.program, value))
+            .unwrap_or_else(|| vm::full_match(&self.program, value))
     }
 
     /// The pattern as written.
