@@ -11,6 +11,7 @@ use crate::hosts::HostIndex;
 use crate::regex::Regex;
 
 mod compile;
+mod conditions;
 mod raw;
 
 /// Configs larger than this are refused before parsing (bounds memory and time).
