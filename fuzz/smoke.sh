@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # `make fuzz-smoke` (part of `make test`): every cargo-fuzz target for a
-# short, bounded run from its seed corpus. New inputs go to a scratch folder,
-# never into the committed seeds; a crash fails the run and leaves the input
-# under fuzz/artifacts/<target>/.
+# short, bounded run from its seed corpus. A crash fails the run and leaves
+# the input under fuzz/artifacts/<target>/. New inputs go to a work folder,
+# never into the committed seeds.
 #
-# Environment: FUZZ_RUNS executions per target (default 20000).
-# Long runs: `make fuzz` (see the Makefile) or
-#   cargo +nightly fuzz run <target> <scratch-dir> fuzz/corpus/<target> -- -runs=10000000
+#   fuzz/smoke.sh [TARGET...]        (default: config decide regex)
+# Environment:
+#   FUZZ_RUNS         executions per target (default 20000)
+#   FUZZ_MAX_SECONDS  time bound per target (default 300; 0 = none)
+#   FUZZ_WORK_DIR     keep the grown corpus here (default: a temporary folder)
+# `make fuzz` runs the same with FUZZ_RUNS=10000000 and .run/fuzz as work dir.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/.tools"
 runs="${FUZZ_RUNS:-20000}"
+max_seconds="${FUZZ_MAX_SECONDS:-300}"
 cargo_fuzz_version="0.13.2"
-targets=(config decide regex)
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(config decide regex)
 
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   echo "fuzz-smoke: the nightly Rust toolchain is missing; cargo-fuzz needs it for its sanitizer flags." >&2
@@ -25,11 +30,16 @@ if ! "$tools/bin/cargo-fuzz" --version 2>/dev/null | grep -q " $cargo_fuzz_versi
 fi
 export PATH="$tools/bin:$PATH"
 
-scratch="$(mktemp -d)"
-trap 'rm -rf "$scratch"' EXIT
+if [ -n "${FUZZ_WORK_DIR:-}" ]; then
+  scratch="$FUZZ_WORK_DIR"
+  mkdir -p "$scratch"
+else
+  scratch="$(mktemp -d)"
+  trap 'rm -rf "$scratch"' EXIT
+fi
 cd "$root"
 for target in "${targets[@]}"; do
-  options=(-runs="$runs" -max_total_time=300)
+  options=(-runs="$runs" -max_total_time="$max_seconds" -print_final_stats=1)
   [ -f "fuzz/$target.dict" ] && options+=(-dict="fuzz/$target.dict")
   mkdir -p "$scratch/$target"
   echo "fuzz-smoke: $target, $runs runs"
@@ -39,5 +49,6 @@ for target in "${targets[@]}"; do
     echo "fuzz-smoke: $target FAILED; the input that failed is under fuzz/artifacts/$target/" >&2
     exit 1
   fi
-  grep -E '^Done [0-9]+ runs' "$scratch/$target.log" | sed "s/^/fuzz-smoke: $target: /"
+  grep -E '^Done [0-9]+ runs|^stat::(number_of_executed_units|average_exec_per_sec)' \
+    "$scratch/$target.log" | sed "s/^/fuzz-smoke: $target: /"
 done
