@@ -138,10 +138,14 @@ fn route(shared: &Shared) {
     let buffer = match host::request_headers() {
         Ok(buffer) => buffer,
         Err(e) => {
+            // No decision without headers; still, no client header may route.
             warn!(
                 "canary-filter: cannot read request headers (host status {})",
                 e.0
             );
+            for header in shared.config.routing_headers() {
+                let _ = host::remove_request_header(header);
+            }
             return;
         }
     };
