@@ -50,8 +50,11 @@ def breakdown(modules, plugin_config):
 RATIOS = [
     ("canary", "lua", "<= 0.9"),
     ("canary", "noop", "<= 1.6"),
+    # The "no-op SDK filter" may mean the SDK as shipped, all exports.
+    ("canary", "noop-sdk", "<= 1.6"),
     ("lean", "lua", "aim 0.6"),
     ("lean", "noop", None),
+    ("lean", "noop-sdk", None),
     ("lean", "canary", None),
     ("noop-sdk", "noop", None),
 ]
