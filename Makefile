@@ -28,7 +28,7 @@ WASM_FEATURES := --enable-bulk-memory --enable-bulk-memory-opt --enable-sign-ext
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 WASM_BINDGEN_RUNNER := $(TOOLS)/bin/wasm-bindgen-test-runner
 
-.PHONY: all build image bench run stop apply test test-native test-wasm lint clean targets envoy wasm-bindgen-cli
+.PHONY: all build image bench fuzz fuzz-smoke soak run stop apply test test-native test-wasm lint clean targets envoy wasm-bindgen-cli
 
 all: build
 
@@ -83,11 +83,26 @@ stop:
 apply:
 	envoy-test/apply-config.sh $(CONFIG)
 
-test: test-native test-wasm
+test: test-native test-wasm fuzz-smoke
 
 # Unit tests of every crate, then the end-to-end tests against a real Envoy.
 test-native: build
 	ENVOY="$$(envoy-test/install-envoy.sh)" CANARY_WASM="$(ROOT)/$(WASM)" cargo test --workspace --no-fail-fast
+
+# Every cargo-fuzz target for a short bounded run from its seeds (needs the
+# nightly toolchain; installs cargo-fuzz into .tools).
+fuzz-smoke:
+	fuzz/smoke.sh
+
+# The long runs: ten million executions per target; the grown corpus stays
+# in .run/fuzz.
+fuzz:
+	FUZZ_RUNS=10000000 FUZZ_MAX_SECONDS=0 FUZZ_WORK_DIR=$(ROOT)/.run/fuzz fuzz/smoke.sh
+
+# A million requests through Envoy, memory sampled as it goes (minutes).
+soak: build
+	ENVOY="$$(envoy-test/install-envoy.sh)" CANARY_WASM="$(ROOT)/$(WASM)" \
+		cargo test --release --test soak -- --ignored --nocapture
 
 # The core's tests again, compiled to wasm32-unknown-unknown, under Node.
 test-wasm: targets wasm-bindgen-cli

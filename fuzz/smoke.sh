@@ -20,9 +20,13 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(config decide regex)
 
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
-  echo "fuzz-smoke: the nightly Rust toolchain is missing; cargo-fuzz needs it for its sanitizer flags." >&2
-  echo "fuzz-smoke: install it with: rustup toolchain install nightly" >&2
-  exit 1
+  # cargo-fuzz needs nightly for its sanitizer flags; install it only when
+  # missing (a present one is never updated, so an offline machine works).
+  echo "fuzz-smoke: installing the nightly Rust toolchain (cargo-fuzz needs it)" >&2
+  if ! rustup toolchain install nightly --profile minimal >&2; then
+    echo "fuzz-smoke: could not install nightly; install it with: rustup toolchain install nightly" >&2
+    exit 1
+  fi
 fi
 if ! "$tools/bin/cargo-fuzz" --version 2>/dev/null | grep -q " $cargo_fuzz_version\$"; then
   echo "fuzz-smoke: installing cargo-fuzz $cargo_fuzz_version into $tools" >&2
