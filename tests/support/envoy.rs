@@ -53,6 +53,7 @@ pub struct EnvoyBuilder {
     concurrency: u32,
     log_level: String,
     component_log_level: Option<String>,
+    early_strip: bool,
 }
 
 impl EnvoyBuilder {
@@ -72,6 +73,14 @@ impl EnvoyBuilder {
     /// altogether (the plugin then reads an empty configuration).
     pub fn without_configuration(mut self) -> Self {
         self.plugin_config = None;
+        self
+    }
+
+    /// Strips the client's routing headers before any filter runs, as
+    /// `make run` does (off by default, so tests see what the filter does
+    /// with a client's header).
+    pub fn early_strip(mut self) -> Self {
+        self.early_strip = true;
         self
     }
 
@@ -166,6 +175,7 @@ impl EnvoyBuilder {
                 &wasm,
                 self.plugin_config.as_deref(),
                 &ecds_file,
+                self.early_strip,
             ),
         );
         if self.mode == Mode::Ecds {
@@ -274,6 +284,7 @@ impl Envoy {
             concurrency: 1,
             log_level: "warning".to_owned(),
             component_log_level: Some("wasm:info".to_owned()),
+            early_strip: false,
         }
     }
 

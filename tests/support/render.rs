@@ -13,6 +13,9 @@ pub enum Mode {
     Static,
     /// From a watched file through ECDS, replaceable while Envoy runs.
     Ecds,
+    /// No canary filter: a pass-through filter stands in its place, as
+    /// when a fail-open filter could not load.
+    Absent,
 }
 
 /// The loopback ports the bootstrap binds (0: Envoy picks one).
@@ -111,15 +114,21 @@ pub fn ecds_resource(wasm: &Path, plugin_config: Option<&str>, version: &str) ->
 
 /// The bootstrap. Static mode inlines the plugin config; ECDS mode points
 /// the filter at `ecds_file`, watched through its folder.
+/// The connection manager's early header mutation that strips a client's
+/// routing headers; the same line as `early_strip` in envoy-test/lib.sh.
+pub const EARLY_STRIP: &str = r#"early_header_mutation_extensions: [{name: envoy.http.early_header_mutation.header_mutation, typed_config: {"@type": type.googleapis.com/envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation, mutations: [{remove: x-canary-cluster}, {remove: x-canary-version}]}}]"#;
+
 pub fn bootstrap(
     ports: Ports,
     mode: Mode,
     wasm: &Path,
     plugin_config: Option<&str>,
     ecds_file: &Path,
+    early_strip: bool,
 ) -> String {
     let source = match mode {
         Mode::Static => format!("typed_config: {}", wasm_filter(wasm, plugin_config)),
+        Mode::Absent => r#"typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation, mutations: {}}"#.to_string(),
         Mode::Ecds => {
             let dir = ecds_file.parent().unwrap_or(Path::new("/"));
             format!(
@@ -142,6 +151,7 @@ pub fn bootstrap(
             ("PAY_V1_PORT", &ports.pay_v1.to_string()),
             ("PAY_V2_PORT", &ports.pay_v2.to_string()),
             ("CANARY_FILTER_SOURCE", &source),
+            ("EARLY_STRIP", if early_strip { EARLY_STRIP } else { "" }),
         ],
     )
 }
