@@ -9,7 +9,6 @@
 //! empty value, goes to the Pike VM.
 
 use super::ast::Look;
-use super::class::ranges_contain;
 use super::compile::{Inst, Program};
 
 /// Closures at each kind of position in a non-empty value.
@@ -74,7 +73,7 @@ impl BitProgram {
             while live != 0 {
                 let pc = live.trailing_zeros() as usize;
                 live &= live - 1;
-                if accepts(program, pc, c) {
+                if program.accepts(pc, c) {
                     next |= closures.get(pc + 1).copied().unwrap_or(0);
                 }
             }
@@ -87,17 +86,6 @@ impl BitProgram {
                 None => return Some(threads & self.matched != 0),
             }
         }
-    }
-}
-
-fn accepts(program: &Program, pc: usize, c: char) -> bool {
-    match program.insts.get(pc) {
-        Some(Inst::Char(want)) => *want == c,
-        Some(Inst::Class(index)) => program
-            .classes
-            .get(*index as usize)
-            .is_some_and(|class| ranges_contain(class.ranges(), c)),
-        _ => false,
     }
 }
 

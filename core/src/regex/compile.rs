@@ -3,7 +3,7 @@
 //! `(a{1000}){1000}` is refused before anything is built.
 
 use super::ast::{Look, Node, Parsed};
-use super::class::CharSet;
+use super::class::{ranges_contain, CharSet};
 use super::{RegexError, MAX_INSTRUCTIONS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +22,20 @@ pub(super) enum Inst {
 pub(super) struct Program {
     pub insts: Vec<Inst>,
     pub classes: Vec<CharSet>,
+}
+
+impl Program {
+    /// Whether instruction `pc` consumes `c` (false for the others).
+    pub fn accepts(&self, pc: usize, c: char) -> bool {
+        match self.insts.get(pc) {
+            Some(Inst::Char(want)) => *want == c,
+            Some(Inst::Class(index)) => self
+                .classes
+                .get(*index as usize)
+                .is_some_and(|class| ranges_contain(class.ranges(), c)),
+            _ => false,
+        }
+    }
 }
 
 pub(super) fn compile(parsed: Parsed) -> Result<Program, RegexError> {

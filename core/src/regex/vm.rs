@@ -4,7 +4,7 @@
 //! pattern. Memory is allocated once per call, sized by the program.
 
 use super::ast::Look;
-use super::class::{is_word_char, ranges_contain};
+use super::class::is_word_char;
 use super::compile::{Inst, Program};
 
 /// A set of instruction indexes with O(1) insert, membership and clear.
@@ -91,15 +91,7 @@ pub(super) fn full_match(program: &Program, haystack: &str) -> bool {
         };
         next.clear();
         for &pc in &current.dense {
-            let accepts = match program.insts.get(pc as usize) {
-                Some(Inst::Char(want)) => *want == c,
-                Some(Inst::Class(index)) => program
-                    .classes
-                    .get(*index as usize)
-                    .is_some_and(|class| ranges_contain(class.ranges(), c)),
-                _ => false,
-            };
-            if accepts {
+            if program.accepts(pc as usize, c) {
                 add_thread(program, &mut next, &mut stack, pc + 1, at);
             }
         }
