@@ -44,23 +44,16 @@ impl Context for CanaryRoot {}
 impl RootContext for CanaryRoot {
     fn on_vm_start(&mut self, _: usize) -> bool {
         follow_host_log_level();
-        self.seed = match getrandom::u64() {
-            Ok(seed) => seed,
-            Err(e) => {
-                // Still random enough to split traffic; just not secret.
-                warn!("canary-filter: getrandom failed ({e}); seeding from the clock");
-                hostcalls::get_current_time()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map(|d| d.as_nanos() as u64)
-                    .unwrap_or(0x5eed)
-            }
-        };
+        self.seed = fresh_seed();
         true
     }
 
     fn on_configure(&mut self, _: usize) -> bool {
         follow_host_log_level();
+        // Envoy starts a VM once; a second plugin sharing it is only configured.
+        if self.seed == 0 {
+            self.seed = fresh_seed();
+        }
         match load() {
             Ok((config, metrics)) => {
                 info!(
@@ -98,6 +91,21 @@ impl RootContext for CanaryRoot {
         Some(Box::new(CanaryStream {
             shared: self.shared.clone(),
         }))
+    }
+}
+
+fn fresh_seed() -> u64 {
+    match getrandom::u64() {
+        Ok(seed) => seed,
+        Err(e) => {
+            // Still random enough to split traffic; just not secret.
+            warn!("canary-filter: getrandom failed ({e}); seeding from the clock");
+            hostcalls::get_current_time()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0x5eed)
+        }
     }
 }
 
