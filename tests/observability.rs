@@ -27,18 +27,7 @@ use std::sync::OnceLock;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-use support::{pay_release, plugin_config, Envoy, Request};
-
-fn release(name: &str, weight: u32) -> serde_json::Value {
-    let mut release = pay_release();
-    release["name"] = json!(name);
-    release["hosts"] = json!([format!("{name}.test")]);
-    release["weight"] = json!(weight);
-    release["conditions"] = json!([{"header": "env", "op": "equals", "value": "test"}]);
-    release["sticky"] = json!({"header": "x-user-id"});
-    release
-}
+use support::{plugin_config, weighted_release, Envoy, Request};
 
 /// One release per test, so tests running at once do not share counters;
 /// only `counters_equal_the_responses_seen` sends to uncovered hosts.
@@ -46,9 +35,9 @@ fn envoy() -> &'static Envoy {
     static ENVOY: OnceLock<Envoy> = OnceLock::new();
     ENVOY.get_or_init(|| {
         Envoy::builder(&plugin_config([
-            release("counted", 50),
-            release("shop-v2", 30),
-            release("logged", 0),
+            weighted_release("counted", 50.0),
+            weighted_release("shop-v2", 30.0),
+            weighted_release("logged", 0.0),
         ]))
         .component_log_level("wasm:debug")
         .start()

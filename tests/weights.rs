@@ -16,27 +16,15 @@ mod support;
 
 use std::sync::OnceLock;
 
-use serde_json::json;
-use support::{binomial_bounds, pay_release, plugin_config, Envoy, Request};
-
-fn release(name: &str, weight: f64) -> serde_json::Value {
-    let mut release = pay_release();
-    release["name"] = json!(name);
-    release["hosts"] = json!([format!("{name}.test")]);
-    release["weight"] = json!(weight);
-    // A rule that these requests miss, and a sticky key they lack.
-    release["conditions"] = json!([{"header": "env", "op": "equals", "value": "test"}]);
-    release["sticky"] = json!({"header": "x-user-id"});
-    release
-}
+use support::{binomial_bounds, plugin_config, weighted_release, Envoy, Request};
 
 fn envoy() -> &'static Envoy {
     static ENVOY: OnceLock<Envoy> = OnceLock::new();
     ENVOY.get_or_init(|| {
         Envoy::start(&plugin_config([
-            release("w20", 20.0),
-            release("w0", 0.0),
-            release("w100", 100.0),
+            weighted_release("w20", 20.0),
+            weighted_release("w0", 0.0),
+            weighted_release("w100", 100.0),
         ]))
     })
 }

@@ -105,6 +105,21 @@ pub fn pay_release() -> Value {
     })
 }
 
+/// A release named `name` on host `<name>.test` at `weight`, with a rule
+/// (`env: test`) and a sticky key (`x-user-id`) that plain requests lack, so
+/// those fall to the weight. Several of them share one Envoy without sharing
+/// counters.
+#[allow(dead_code)] // not every test file weighs releases
+pub fn weighted_release(name: &str, weight: f64) -> Value {
+    let mut release = pay_release();
+    release["name"] = json!(name);
+    release["hosts"] = json!([format!("{name}.test")]);
+    release["weight"] = json!(weight);
+    release["conditions"] = json!([{"header": "env", "op": "equals", "value": "test"}]);
+    release["sticky"] = json!({"header": "x-user-id"});
+    release
+}
+
 /// A plugin config JSON document holding `releases`.
 pub fn plugin_config(releases: impl IntoIterator<Item = Value>) -> String {
     json!({ "releases": releases.into_iter().collect::<Vec<_>>() }).to_string()
