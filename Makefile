@@ -12,11 +12,11 @@ WASM_SLIM := target/canary-filter.slim.wasm
 # The shipped module: exports trimmed, then optimised for size.
 WASM := target/canary-filter.wasm
 
-# The proxy-wasm callbacks the filter implements; Envoy calls every exported
-# one on each request, so the rest are dropped (see tools/wasm-slim).
+# The proxy-wasm callbacks the filter uses; Envoy calls every exported one
+# on each request, so the SDK's others are dropped, and the two the filter
+# implements itself (src/lib.rs) take the ABI names (see tools/wasm-slim).
 KEEP_EXPORTS := memory _initialize proxy_abi_version_0_2_1 proxy_on_memory_allocate \
-	proxy_on_context_create proxy_on_vm_start proxy_on_configure \
-	proxy_on_request_headers proxy_on_delete
+	proxy_on_configure=canary_on_configure proxy_on_request_headers=canary_on_request_headers
 
 # Binaryen from npm: Node is on every machine we target, apt may not be ours.
 BINARYEN_VERSION := 132.0.0

@@ -1,97 +1,152 @@
 //! The proxy-wasm shell around `canary-core`: reads the plugin config,
 //! hands each request's headers to the core's decision, writes the routing
 //! header and counts. Nothing here decides anything.
+//!
+//! The SDK supplies the host calls, the allocator and the logger, but not
+//! its per-request context objects: Envoy calls into a module once for
+//! every exported callback on every request, and the SDK's contexts need
+//! three such calls (create, headers, delete) where the filter needs one.
+//! So the filter implements the two callbacks it uses itself, exported as
+//! `canary_on_*` (the SDK already defines the ABI names) and renamed to
+//! `proxy_on_*` by tools/wasm-slim, which also drops the SDK's exports.
+//! Without `proxy_on_context_create` a request does not say which plugin it
+//! belongs to, so a VM serves one configuration (src/tenancy.rs).
 
 mod host;
 mod metrics;
+mod tenancy;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use canary_core::{decide, Config, Request, Rng};
 use log::{debug, error, info, warn};
 use proxy_wasm::hostcalls;
-use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel};
+use proxy_wasm::types::{BufferType, LogLevel};
 
 use metrics::Metrics;
+use tenancy::{Admission, Tenancy};
 
 proxy_wasm::main! {{
-    // Installs the SDK's logger and its panic hook; the real level is read
-    // from the host once it can answer (in `on_vm_start`).
+    // Installs the SDK's logger and a panic hook; the real level is read
+    // from the host at configure time.
     proxy_wasm::set_log_level(LogLevel::Info);
     std::panic::set_hook(Box::new(|panic| {
         let _ = hostcalls::log(LogLevel::Critical, &format!("canary-filter panicked: {panic}"));
     }));
-    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(CanaryRoot::default()) });
 }}
 
-/// What every request of one configuration shares.
+/// What every request in this VM shares.
 struct Shared {
     config: Config,
     metrics: Metrics,
     rng: Cell<Rng>,
 }
 
+/// The VM's state: one per VM (Envoy runs one VM per worker thread).
 #[derive(Default)]
-struct CanaryRoot {
+struct Vm {
     shared: Option<Rc<Shared>>,
-    seed: u64,
+    tenancy: Tenancy,
+    seed: Option<u64>,
 }
 
-impl Context for CanaryRoot {}
+thread_local! {
+    static VM: RefCell<Vm> = RefCell::new(Vm::default());
+}
 
-impl RootContext for CanaryRoot {
-    fn on_vm_start(&mut self, _: usize) -> bool {
-        follow_host_log_level();
-        self.seed = fresh_seed();
-        true
-    }
-
-    fn on_configure(&mut self, _: usize) -> bool {
-        follow_host_log_level();
-        // Envoy starts a VM once; a second plugin sharing it is only configured.
-        if self.seed == 0 {
-            self.seed = fresh_seed();
-        }
-        match load() {
-            Ok((config, metrics)) => {
-                info!(
-                    "canary-filter: loaded {} release(s): {}",
-                    config.releases.len(),
-                    config
-                        .releases
-                        .iter()
-                        .map(|r| r.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                // A fresh stream for each configuration, from the VM's seed.
-                let rng = Rng::new(self.seed ^ (config.releases.len() as u64).rotate_left(32));
-                self.seed = Rng::new(self.seed).next_u64();
-                self.shared = Some(Rc::new(Shared {
-                    config,
-                    metrics,
-                    rng: Cell::new(rng),
-                }));
-                true
-            }
-            Err(message) => {
-                error!("canary-filter: invalid plugin configuration: {message}");
-                false
-            }
+/// `proxy_on_configure`: once per plugin in each VM, and again for each
+/// update. Returning 0 refuses the configuration: a static Envoy does not
+/// start, an ECDS or WasmPlugin update is rejected and the last good
+/// configuration keeps routing.
+#[export_name = "canary_on_configure"]
+pub extern "C" fn on_configure(_root_context_id: u32, _configuration_size: usize) -> u32 {
+    follow_host_log_level();
+    let admitted = VM.with(|vm| match vm.try_borrow_mut() {
+        Ok(mut vm) => configure(&mut vm),
+        Err(_) => Err("re-entered while configuring".to_owned()),
+    });
+    match admitted {
+        Ok(()) => 1,
+        Err(message) => {
+            error!("canary-filter: invalid plugin configuration: {message}");
+            0
         }
     }
+}
 
-    fn get_type(&self) -> Option<ContextType> {
-        Some(ContextType::HttpContext)
+/// `proxy_on_request_headers`: routes the request. Always continues.
+#[export_name = "canary_on_request_headers"]
+pub extern "C" fn on_request_headers(
+    _context_id: u32,
+    _headers: usize,
+    _end_of_stream: u32,
+) -> u32 {
+    let shared = VM.with(|vm| vm.try_borrow().ok().and_then(|vm| vm.shared.clone()));
+    if let Some(shared) = shared {
+        route(&shared);
     }
+    CONTINUE
+}
 
-    fn create_http_context(&self, _: u32) -> Option<Box<dyn HttpContext>> {
-        Some(Box::new(CanaryStream {
-            shared: self.shared.clone(),
-        }))
+/// `Action::Continue` in the ABI.
+const CONTINUE: u32 = 0;
+
+fn configure(vm: &mut Vm) -> Result<(), String> {
+    let bytes = hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX)
+        .map_err(|status| format!("cannot read it from the host (status {})", status as u32))?
+        .unwrap_or_default();
+    // Envoy's `plugin_name`: Istio's `<namespace>.<WasmPlugin name>`, the
+    // filter's `config.name` in Envoy. Absent, all plugins count as one.
+    let plugin = hostcalls::get_property(vec!["plugin_name"])
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let admission = vm.tenancy.admit(&plugin, &bytes);
+    match &admission {
+        Admission::Share => {
+            info!(
+                "canary-filter: plugin {} shares this VM's configuration",
+                String::from_utf8_lossy(&plugin)
+            );
+            vm.tenancy.record(&admission, &plugin, &bytes);
+            return Ok(());
+        }
+        Admission::Refuse { holders } => {
+            return Err(format!(
+                "plugin '{}' would share a VM with plugin(s) '{}', which run other settings, \
+                 and one VM serves one canary configuration: put all releases in one plugin \
+                 configuration, or give this plugin its own vm_config.vm_id",
+                String::from_utf8_lossy(&plugin),
+                holders.join("', '")
+            ));
+        }
+        Admission::Replace => {}
     }
+    let config = Config::from_json(&bytes).map_err(|e| e.to_string())?;
+    let metrics = Metrics::define(&config)
+        .map_err(|e| format!("cannot define metrics (host status {})", e.0))?;
+    info!(
+        "canary-filter: loaded {} release(s): {}",
+        config.releases.len(),
+        config
+            .releases
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    // A fresh stream for each configuration, from one seed per VM.
+    let seed = vm.seed.unwrap_or_else(fresh_seed);
+    vm.seed = Some(Rng::new(seed).next_u64());
+    let rng = Rng::new(seed ^ (config.releases.len() as u64).rotate_left(32));
+    vm.shared = Some(Rc::new(Shared {
+        config,
+        metrics,
+        rng: Cell::new(rng),
+    }));
+    vm.tenancy.record(&admission, &plugin, &bytes);
+    Ok(())
 }
 
 fn fresh_seed() -> u64 {
@@ -109,36 +164,11 @@ fn fresh_seed() -> u64 {
     }
 }
 
-fn load() -> Result<(Config, Metrics), String> {
-    let bytes = hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX)
-        .map_err(|status| format!("cannot read it from the host (status {})", status as u32))?
-        .unwrap_or_default();
-    let config = Config::from_json(&bytes).map_err(|e| e.to_string())?;
-    let metrics = Metrics::define(&config)
-        .map_err(|e| format!("cannot define metrics (host status {})", e.0))?;
-    Ok((config, metrics))
-}
-
 /// Sets the `log` crate's level to the host's, so a per-request `debug!`
 /// costs nothing unless Envoy's wasm logger is at debug.
 fn follow_host_log_level() {
     if let Ok(level) = hostcalls::get_log_level() {
         proxy_wasm::set_log_level(level);
-    }
-}
-
-struct CanaryStream {
-    shared: Option<Rc<Shared>>,
-}
-
-impl Context for CanaryStream {}
-
-impl HttpContext for CanaryStream {
-    fn on_http_request_headers(&mut self, _: usize, _: bool) -> Action {
-        if let Some(shared) = &self.shared {
-            route(shared);
-        }
-        Action::Continue
     }
 }
 

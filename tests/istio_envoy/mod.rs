@@ -33,6 +33,7 @@ wait "$envoy"
 "#;
 
 /// Where the kit's strip sits in the connection manager.
+#[allow(dead_code)] // tests/tenancy.rs keeps the strip
 pub const STRIP: &str = "early_header_mutation_extensions";
 pub const WASM_FILTER: &str = "default.pay-canary";
 pub const OUTBOUND_LISTENER: &str = "0.0.0.0_80";
