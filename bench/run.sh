@@ -1,22 +1,18 @@
 #!/usr/bin/env bash
 # `make bench`: the filter's cost in a real Envoy next to its alternatives
-# (native routing, a no-op proxy-wasm filter, the same logic in Lua, and the
-# lean-ABI prototype), its start-up time and size, and the guest calls Envoy
-# makes per request. Results go to bench/results/ (see bench/README.md).
+# (native routing, a no-op proxy-wasm filter, the same logic in Lua), its
+# start-up time and size, and the guest calls Envoy makes per request. Results go to bench/results/ (see bench/README.md).
 #
 # Environment (the Makefile passes these six):
 #   ENVOY          Envoy binary (envoy-test/install-envoy.sh)
 #   CANARY_WASM    the shipped module (target/canary-filter.wasm)
 #   WASM_SLIM      tools/wasm-slim's binary (target/release/wasm-slim)
 #   WASM_OPT       binaryen's wasm-opt (installed by make build)
-#   KEEP_EXPORTS   the exports the shipped module keeps (the Makefile's list)
-#   WASM_FEATURES  wasm-opt feature flags (the Makefile's list)
+#   WASM_FEATURES, WASM_OPT_LEVEL  wasm-opt's flags for the shipped module
 #   BENCH_ROUNDS (15), BENCH_WARMUP_ROUNDS (2), BENCH_SECONDS (2, per burst),
 #   BENCH_CONNECTIONS (8), BENCH_STARTUP_RUNS (5),
 #   BENCH_RESULTS (the results folder; bench/results),
-#   BENCH_NOTE (a line printed on the table and chart, e.g. "trial run"),
-#   BENCH_BREAKDOWN=1 (adds the lean prototype stopped after each step of
-#   the request path: where a filter's time goes)
+#   BENCH_NOTE (a line printed on the table and chart, e.g. "trial run")
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -26,7 +22,6 @@ fail() { echo "bench: $*" >&2; exit 1; }
 : "${CANARY_WASM:?set CANARY_WASM to the shipped module (make bench does)}"
 : "${WASM_SLIM:?set WASM_SLIM to tools/wasm-slim (make bench does)}"
 : "${WASM_OPT:?set WASM_OPT to wasm-opt (make bench does)}"
-: "${KEEP_EXPORTS:?set KEEP_EXPORTS to the shipped export list (make bench does)}"
 for tool in "$ENVOY" "$WASM_SLIM" "$WASM_OPT"; do
   [ -x "$tool" ] || fail "$tool is not an executable file; run make build"
 done
@@ -44,44 +39,32 @@ if ! command -v wrk >/dev/null; then
   fi
 fi
 
-# The bench-only modules, through the shipped module's pipeline: build,
-# tools/wasm-slim, wasm-opt -Oz. The SDK no-op is also kept unslimmed (all
-# 29 SDK exports, same optimiser) to show what the export pruning saves.
+# The bench-only no-op module, through the shipped module's pipeline: build,
+# tools/wasm-slim, wasm-opt. Slimmed, it keeps the callbacks an SDK filter
+# needs (the SDK's per-request contexts: create, request headers, delete);
+# it is also kept with all 29 SDK exports (same optimiser), as the SDK
+# builds it.
 work="$here/.work"
 modules="$work/modules"
 mkdir -p "$modules"
 # shellcheck disable=SC2206 # a word list
 features=(${WASM_FEATURES:---enable-bulk-memory --enable-bulk-memory-opt --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals})
-optimise() { "$WASM_OPT" "${features[@]}" -Oz --strip-debug --strip-producers "$1" -o "$2"; }
+optimise() { "$WASM_OPT" "${features[@]}" "${WASM_OPT_LEVEL:--O3}" --strip-debug --strip-producers "$1" -o "$2"; }
+sdk_exports="memory _initialize proxy_abi_version_0_2_1 proxy_on_memory_allocate
+  proxy_on_context_create proxy_on_vm_start proxy_on_configure proxy_on_request_headers
+  proxy_on_delete"
 
 cargo build --quiet --release --target wasm32-wasip1 --manifest-path "$here/Cargo.toml" -p noop-filter
 raw="$here/target/wasm32-wasip1/release"
-# shellcheck disable=SC2086 # the export lists are word lists
-"$WASM_SLIM" "$raw/noop_filter.wasm" "$work/noop.slim.wasm" $KEEP_EXPORTS >/dev/null
+# shellcheck disable=SC2086 # the export list is a word list
+"$WASM_SLIM" "$raw/noop_filter.wasm" "$work/noop.slim.wasm" $sdk_exports >/dev/null
 optimise "$work/noop.slim.wasm" "$modules/noop-slim.wasm"
 optimise "$raw/noop_filter.wasm" "$modules/noop-sdk.wasm"
 cp "$raw/noop_filter.wasm" "$modules/noop-raw.wasm"
-# The prototype keeps no per-request state, so no context callbacks.
-lean_exports="memory proxy_abi_version_0_2_1 proxy_on_memory_allocate proxy_on_configure proxy_on_request_headers"
-lean() { # lean STAGE OUT: the prototype stopping after STAGE (or in full)
-  LEAN_STAGE="$1" cargo build --quiet --release --target wasm32-wasip1 \
-    --manifest-path "$here/Cargo.toml" -p lean-filter
-  # shellcheck disable=SC2086
-  "$WASM_SLIM" "$raw/lean_filter.wasm" "$work/lean.slim.wasm" $lean_exports >/dev/null
-  optimise "$work/lean.slim.wasm" "$2"
-}
-breakdown=()
-if [ "${BENCH_BREAKDOWN:-0}" = 1 ]; then
-  for stage in call fetch decide write; do
-    lean "$stage" "$modules/lean-$stage.wasm"
-  done
-  breakdown=(--breakdown)
-fi
-lean full "$modules/lean.wasm"
 
 exec python3 "$here/harness/main.py" \
   --envoy "$ENVOY" --canary "$CANARY_WASM" --modules "$modules" --work "$work" \
   --results "${BENCH_RESULTS:-$here/results}" \
   --rounds "${BENCH_ROUNDS:-15}" --warmup "${BENCH_WARMUP_ROUNDS:-2}" \
   --seconds "${BENCH_SECONDS:-2}" --connections "${BENCH_CONNECTIONS:-8}" \
-  --startup-runs "${BENCH_STARTUP_RUNS:-5}" "${breakdown[@]}"
+  --startup-runs "${BENCH_STARTUP_RUNS:-5}"

@@ -7,9 +7,7 @@ from xml.sax.saxutils import escape
 from envoy_config import STACK
 
 COLOURS = {"native": "#8c8c8c", "noop": "#7fa7d9", "noop-sdk": "#b9cfe9",
-           "canary": "#e07b24", "lua": "#8e6bb8", "lean": "#4c9a5b",
-           "lean-call": "#d5ead9", "lean-fetch": "#b3d9bb", "lean-decide": "#91c89c",
-           "lean-write": "#6fb57e"}
+           "canary": "#e07b24", "lua": "#8e6bb8"}
 WIDTH, LABEL, RIGHT, ROW, BAR = 900, 330, 70, 28, 18
 
 

@@ -14,7 +14,7 @@ import report
 import rounds
 import startup
 from envoy import Envoy, free_ports
-from variants import breakdown, variants
+from variants import variants
 from wasm_exports import exports
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,8 +36,6 @@ def parse():
     parser.add_argument("--seconds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--startup-runs", type=int, default=5)
-    parser.add_argument("--breakdown", action="store_true",
-                        help="add the lean prototype stopped after each step")
     parser.add_argument("--note", default=os.environ.get("BENCH_NOTE", ""),
                         help="a line printed on the table and chart (e.g. 'trial run')")
     return parser.parse_args()
@@ -78,8 +76,6 @@ def paired_rounds(args, the_variants):
         say("checking that every variant routes as the rule says")
         failed = False
         for v in the_variants:
-            if not v.get("check", True):
-                continue  # a breakdown step does not route by design
             for problem in checks.check(v, listener_ports[v["key"]]):
                 say(f"  ({v['letter']}) {v['key']}: {problem}")
                 failed = True
@@ -107,9 +103,6 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     the_variants = variants(args.canary, args.modules, read(os.path.join(HERE, "plugin-config.json")),
                             read(os.path.join(HERE, "lua", "canary.lua")))
-    if args.breakdown:
-        plugin_config = read(os.path.join(HERE, "plugin-config.json"))
-        the_variants += breakdown(args.modules, plugin_config)
     by_key = {v["key"]: v for v in the_variants}
     started = time.monotonic()
     say("modules:")
@@ -117,12 +110,12 @@ def main():
     rows = paired_rounds(args, the_variants)
 
     say(f"start-up: {args.startup_runs} runs each, interleaved")
-    cases = [("none", None)] + [(key, by_key[key]) for key in ("noop", "canary", "lean")]
+    cases = [("none", None)] + [(key, by_key[key]) for key in ("noop", "noop-sdk", "canary")]
     times = startup.measure(args.envoy, args.work, cases, args.startup_runs,
                             lambda run, runs: say(f"  start-up run {run}/{runs}"))
     say("guest calls per request (wasm:trace)")
     calls = probe.observe(args.envoy, args.work,
-                          [v for v in the_variants if v["kind"] == "wasm" and v.get("check", True)])
+                          [v for v in the_variants if v["kind"] == "wasm"])
 
     per_round, table, ratios = report.summarise(rows, the_variants)
     startup_summary = startup.summary(times)
