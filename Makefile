@@ -113,8 +113,8 @@ test-wasm: targets wasm-bindgen-cli
 		cargo test -p canary-core --target wasm32-unknown-unknown
 
 # The filter's cost in a real Envoy next to native routing, a no-op wasm
-# filter, the same logic in Lua and the lean-ABI prototype (bench/README.md),
-# then the decision's microbenchmarks. About 5 minutes; bench/results/.
+# filter and the same logic in Lua (bench/README.md), then the decision's
+# microbenchmarks. About 4 minutes; bench/results/.
 bench: build
 	ENVOY="$$(envoy-test/install-envoy.sh)" CANARY_WASM="$(ROOT)/$(WASM)" \
 		WASM_SLIM="$(ROOT)/target/release/wasm-slim" WASM_OPT="$(WASM_OPT)" \

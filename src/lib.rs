@@ -105,7 +105,8 @@ fn configure(vm: &mut Vm) -> Result<(), String> {
     let admission = vm.tenancy.admit(&plugin, &bytes);
     match &admission {
         Admission::Share => {
-            info!(
+            // Debug: Istio configures one plugin once per listener.
+            debug!(
                 "canary-filter: plugin {} shares this VM's configuration",
                 String::from_utf8_lossy(&plugin)
             );

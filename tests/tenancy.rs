@@ -69,12 +69,17 @@ fn plugins_with_the_same_settings_share_a_vm() {
     assert_eq!(sidecar.send(&staff()).body_text().trim(), "v2");
     let plain = Request::get("/pay").host("pay-service");
     assert_eq!(sidecar.send(&plain).body_text().trim(), "v1");
-    assert!(
-        sidecar
-            .log()
-            .contains(&format!("plugin {OTHER} shares this VM's configuration")),
-        "{}",
-        sidecar.log()
+    // Both plugins ran on each request: each counted it.
+    let log = sidecar.log();
+    assert_eq!(
+        sidecar.counter("wasmcustom.canary.pay-service.canary.rule"),
+        2,
+        "{log}"
+    );
+    assert_eq!(
+        sidecar.counter("wasmcustom.canary.pay-service.baseline.weight"),
+        2,
+        "{log}"
     );
 }
 
