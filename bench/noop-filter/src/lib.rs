@@ -1,7 +1,8 @@
 //! A proxy-wasm HTTP filter that does nothing: the cost of being a Rust SDK
-//! filter at all. It has the shipped filter's shape (a root context that
-//! creates one stream context per request, a request-headers callback) and
-//! no work in it, so `canary − noop` is what the canary logic costs.
+//! filter at all, built the way the SDK's traits make one (a root context
+//! that creates one stream context per request, a request-headers callback)
+//! with no work in it. The shipped filter does without the per-request
+//! contexts (src/lib.rs), so it makes fewer calls into its module than this.
 
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType, LogLevel};
