@@ -114,6 +114,7 @@ fn configure(vm: &mut Vm) -> Result<(), String> {
             return Ok(());
         }
         Admission::Refuse { holders } => {
+            metrics::count_refused_plugin();
             return Err(format!(
                 "plugin '{}' would share a VM with plugin(s) '{}', which run other settings, \
                  and one VM serves one canary configuration: put all releases in one plugin \

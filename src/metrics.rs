@@ -1,8 +1,9 @@
 //! Counters per release, version and reason, defined once per configuration.
 //!
 //! Envoy shows them under `wasmcustom.` in `/stats`:
-//! `canary.<release>.<baseline|canary>.<rule|sticky|weight>` and
-//! `canary.no_release` for requests whose host no release covers.
+//! `canary.<release>.<baseline|canary>.<rule|sticky|weight>`,
+//! `canary.no_release` for requests whose host no release covers, and
+//! `canary.refused_plugin` for plugins refused a VM (src/tenancy.rs).
 
 use canary_core::{Config, Reason, Version};
 
@@ -58,5 +59,13 @@ impl Metrics {
 
     pub fn count_no_release(&self) {
         let _ = host::increment_counter(self.no_release);
+    }
+}
+
+/// Counts a plugin refused a VM: Envoy then skips that filter on the worker,
+/// whatever its failure policy, and says so only in its log.
+pub fn count_refused_plugin() {
+    if let Ok(id) = host::define_counter("canary.refused_plugin") {
+        let _ = host::increment_counter(id);
     }
 }

@@ -129,3 +129,25 @@ fn a_plugin_with_other_settings_and_its_own_vm_runs() {
         sidecar.log()
     );
 }
+
+/// Envoy skips a plugin whose configuration the worker's VM refused, even
+/// with FAIL_CLOSED (which applies to a VM that fails, not to a plugin it
+/// refuses), so the filter counts the refusal where monitoring sees it.
+#[test]
+fn a_refused_plugin_is_skipped_even_when_it_fails_closed() {
+    let other = other_release();
+    let sidecar = Sidecar::start(&pay_rule(), |m| {
+        second_plugin(m, &other, None);
+        let filters = http_filters(m);
+        let second = filters.iter_mut().find(|f| f["name"] == OTHER).unwrap();
+        second["typed_config"]["config"]["failure_policy"] = json!("FAIL_CLOSED");
+    });
+    let response = sidecar.send(&staff());
+    let log = sidecar.log();
+    assert_eq!(response.status, 200, "{response:?}\n{log}");
+    assert_eq!(response.body_text().trim(), "v2");
+    assert!(
+        sidecar.counter("wasmcustom.canary.refused_plugin") >= 1,
+        "{log}"
+    );
+}
