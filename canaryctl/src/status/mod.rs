@@ -81,6 +81,13 @@ pub fn render(now: &Counters, interval: Option<(&Counters, f64)>) -> Vec<String>
         footer.push_str(&format!(" ({} in the last interval)", delta.no_release));
     }
     lines.push(footer);
+    if now.refused_plugin > 0 {
+        lines.push(format!(
+            "warning: {} plugin configuration(s) refused: a plugin would share a VM with \
+             other settings, and Envoy skips it (see Envoy's log)",
+            now.refused_plugin
+        ));
+    }
     lines
 }
 
@@ -191,6 +198,20 @@ mod tests {
         assert!(lines[0].contains("last 2s:"));
         assert_eq!(lines[1].matches("80 (80.0%)").count(), 2);
         assert!(render(&Counters::default(), None)[0].starts_with("no canary counters yet"));
+    }
+
+    #[test]
+    fn a_refused_plugin_is_a_warning_line() {
+        let text =
+            "wasmcustom.canary.pay.baseline.weight: 1\nwasmcustom.canary.refused_plugin: 1\n";
+        let lines = render(&Counters::parse(text), None);
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert!(lines[3].starts_with("warning: 1 plugin configuration(s) refused"));
+        let quiet = render(
+            &Counters::parse("wasmcustom.canary.pay.baseline.weight: 1\n"),
+            None,
+        );
+        assert!(!quiet.iter().any(|l| l.starts_with("warning")), "{quiet:?}");
     }
 
     #[test]

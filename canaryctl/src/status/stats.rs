@@ -67,6 +67,9 @@ impl ReleaseCounts {
 pub struct Counters {
     pub releases: BTreeMap<String, ReleaseCounts>,
     pub no_release: u64,
+    /// Plugins a worker refused because they would share a VM with other
+    /// settings: Envoy then skips them.
+    pub refused_plugin: u64,
 }
 
 impl Counters {
@@ -85,6 +88,10 @@ impl Counters {
             };
             if name == "no_release" {
                 counters.no_release = value;
+                continue;
+            }
+            if name == "refused_plugin" {
+                counters.refused_plugin = value;
                 continue;
             }
             // Release names hold no dots, so the last two parts are fixed.
@@ -129,6 +136,8 @@ impl Counters {
         Counters {
             releases,
             no_release,
+            // A count of configurations, not traffic: the total matters.
+            refused_plugin: self.refused_plugin,
         }
     }
 
@@ -146,7 +155,11 @@ impl Counters {
                 (name.clone(), value)
             })
             .collect();
-        json!({"releases": releases, "no_release": self.no_release})
+        json!({
+            "releases": releases,
+            "no_release": self.no_release,
+            "refused_plugin": self.refused_plugin,
+        })
     }
 }
 
@@ -162,6 +175,7 @@ wasmcustom.canary.pay-service.canary.rule: 5
 wasmcustom.canary.pay-service.canary.sticky: 3
 wasmcustom.canary.pay-service.canary.weight: 12
 wasmcustom.canary.no_release: 4
+wasmcustom.canary.refused_plugin: 2
 wasmcustom.canary.odd.sideways.rule: 9
 wasmcustom.canary.hist: P0(nan,0) P25(nan,0)
 cluster.x.upstream_rq: 7
@@ -171,6 +185,7 @@ cluster.x.upstream_rq: 7
     fn parses_the_filter_counters_only() {
         let counters = Counters::parse(STATS);
         assert_eq!(counters.no_release, 4);
+        assert_eq!(counters.refused_plugin, 2);
         let pay = counters.releases["pay-service"];
         assert_eq!(
             pay.baseline,
