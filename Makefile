@@ -119,7 +119,8 @@ bench: build
 	ENVOY="$$(envoy-test/install-envoy.sh)" CANARY_WASM="$(ROOT)/$(WASM)" \
 		WASM_SLIM="$(ROOT)/target/release/wasm-slim" WASM_OPT="$(WASM_OPT)" \
 		WASM_FEATURES="$(WASM_FEATURES)" WASM_OPT_LEVEL="$(WASM_OPT_LEVEL)" bench/run.sh
-	cargo bench -p canary-core --bench decide
+	@# Pinned, like the Envoy runs: an unpinned run catches the machine's stragglers.
+	taskset -c 0 cargo bench -p canary-core --bench decide
 
 lint: targets
 	cargo fmt --all -- --check
