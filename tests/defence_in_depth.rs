@@ -13,7 +13,7 @@
     clippy::indexing_slicing
 )]
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::Mode;

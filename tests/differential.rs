@@ -15,7 +15,7 @@
     clippy::indexing_slicing
 )]
 
-mod support;
+use crate::support;
 
 use canary_core::{decide, Config, Rng};
 use serde_json::json;

@@ -12,7 +12,7 @@
     clippy::indexing_slicing
 )]
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::{pay_release, plugin_config, EcdsOutcome, Envoy, Request};

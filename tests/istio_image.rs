@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 fn built_wasm() -> Vec<u8> {
     let path = std::env::var_os("CANARY_WASM")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/canary-filter.wasm"));
+        .unwrap_or_else(|| crate::support::repo_root().join("target/canary-filter.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
             "{}: {e}; run `make build` first (or `make test`)",

@@ -15,9 +15,9 @@
     clippy::indexing_slicing
 )]
 
-mod istio_k8s;
+use crate::istio_k8s;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use canary_core::Config;
@@ -30,8 +30,8 @@ fn crds() -> &'static Crds {
     CRDS.get_or_init(|| Crds::istio().unwrap_or_else(|e| panic!("loading Istio's CRDs: {e}")))
 }
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+fn repo() -> PathBuf {
+    crate::support::repo_root()
 }
 
 fn examples(suffix: &str) -> Vec<(String, Value)> {

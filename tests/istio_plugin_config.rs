@@ -14,15 +14,12 @@
     clippy::indexing_slicing
 )]
 
-use std::path::Path;
-
 use canary_core::Config;
 use jsonschema::{Draft, Validator};
 use serde_json::{json, Value};
 
 fn schema() -> Validator {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("filter-config/plugin-config.schema.json");
+    let path = crate::support::repo_root().join("filter-config/plugin-config.schema.json");
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert!(
         jsonschema::meta::is_valid(&schema),
@@ -406,7 +403,7 @@ fn rules_only_the_filter_checks_stay_the_only_difference() {
 #[test]
 fn the_release_steps_pass_schema_and_filter() {
     let schema = schema();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("filter-config/pay-service");
+    let dir = crate::support::repo_root().join("filter-config/pay-service");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

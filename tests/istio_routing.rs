@@ -15,8 +15,8 @@
     clippy::indexing_slicing
 )]
 
-mod istio_envoy;
-mod support;
+use crate::istio_envoy;
+use crate::support;
 
 use istio_envoy::{http_filters, Sidecar, STRIP, WASM_FILTER};
 use serde_json::Value;

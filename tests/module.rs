@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // a test crate
 
-mod support;
+use crate::support;
 
 /// The budget the project promises: 200 KB.
 const MAX_MODULE_BYTES: u64 = 200_000;

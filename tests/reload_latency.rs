@@ -15,7 +15,7 @@
     clippy::indexing_slicing
 )]
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::path::Path;

@@ -19,7 +19,7 @@
     clippy::indexing_slicing
 )]
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::sync::{Arc, Barrier};

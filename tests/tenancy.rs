@@ -13,8 +13,8 @@
     clippy::indexing_slicing
 )]
 
-mod istio_envoy;
-mod support;
+use crate::istio_envoy;
+use crate::support;
 
 use istio_envoy::{http_filters, Sidecar, WASM_FILTER};
 use serde_json::{json, Value};

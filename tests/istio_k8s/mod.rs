@@ -29,7 +29,7 @@ use cel_env::CelEnv;
 
 /// `../shared/istio` from the repository root: Istio's CRDs and examples.
 pub fn shared_istio() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/istio")
+    crate::support::repo_root().join("../shared/istio")
 }
 
 /// Every non-empty YAML document in `path`, as JSON values.

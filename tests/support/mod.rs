@@ -39,7 +39,6 @@ pub mod release;
 mod render;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::{json, Value};
 
@@ -53,9 +52,10 @@ pub use http::{Client, Request, Response, ECHOED_HEADERS, ECHO_HEADER};
 #[allow(unused_imports)]
 pub use render::Mode;
 
-/// The repository root (this package's manifest folder).
+/// The repository root (the folder above this crate's `tests/`).
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR"));
+    tests.parent().unwrap_or(tests).to_path_buf()
 }
 
 /// The Envoy binary from `ENVOY`; panics with how to get one if unset.
@@ -63,7 +63,7 @@ pub fn envoy_binary() -> PathBuf {
     let Some(path) = std::env::var_os("ENVOY").filter(|p| !p.is_empty()) else {
         panic!(
             "ENVOY is not set. The end-to-end tests need Envoy 1.40: run them with `make test`, \
-             or `ENVOY=$(envoy-test/install-envoy.sh) CANARY_WASM=$PWD/target/canary-filter.wasm cargo test --test <name>`"
+             or `ENVOY=$(envoy-test/install-envoy.sh) CANARY_WASM=$PWD/target/canary-filter.wasm cargo test -p canary-e2e --test e2e <module>::` (or `make e2e T=<module>::`)"
         );
     };
     let path = PathBuf::from(path);
@@ -136,25 +136,30 @@ pub fn binomial_bounds(n: u64, p: f64, sigmas: f64) -> std::ops::RangeInclusive<
     low..=high
 }
 
-/// A folder under `<tmp>/canary-e2e/`, removed on drop. Folders left by
-/// test processes that are gone (a shared `static` Envoy is never dropped)
-/// are swept when the next one is made.
+/// A folder under `<tmp>/canary-e2e/` (made by `tempfile`), removed on
+/// drop unless the test failed. Its name starts with the test process's id:
+/// a shared `static` Envoy is never dropped, so folders of processes that
+/// are gone are swept when the next one is made.
 pub struct TempDir {
+    dir: Option<tempfile::TempDir>,
     path: PathBuf,
 }
 
 impl TempDir {
     pub fn new(label: &str) -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
         let parent = std::env::temp_dir().join("canary-e2e");
         sweep_dead_processes_dirs(&parent);
-        let pid = std::process::id();
-        let n = NEXT.fetch_add(1, Ordering::SeqCst);
-        let path = parent.join(format!("{pid}-{n}-{label}"));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
-        Self { path }
+        std::fs::create_dir_all(&parent)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", parent.display()));
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{}-{label}-", std::process::id()))
+            .tempdir_in(&parent)
+            .unwrap_or_else(|e| panic!("cannot create a folder in {}: {e}", parent.display()));
+        let path = dir.path().to_path_buf();
+        Self {
+            dir: Some(dir),
+            path,
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -165,8 +170,10 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         // Kept when the test failed, for a look at the config and the log.
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.path);
+        if std::thread::panicking() {
+            if let Some(dir) = self.dir.take() {
+                let _ = dir.keep();
+            }
         }
     }
 }
