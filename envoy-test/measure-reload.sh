@@ -20,7 +20,7 @@ CANARY_WASM="${CANARY_WASM:-$root/target/canary-filter.wasm}"
 export ENVOY CANARY_WASM
 "$ENVOY" --version | grep -o 'version: [^ ]*' || true
 for run in $(seq "$runs"); do
-  out="$(cargo test -q --test reload_latency -- --nocapture 2>&1)" || {
+  out="$(cargo test -q -p canary-e2e --test e2e -- --nocapture reload_latency:: 2>&1)" || {
     printf '%s\n' "$out" >&2
     echo "measure-reload: run $run failed" >&2
     exit 1
