@@ -31,7 +31,7 @@ WASM_OPT_LEVEL := -O3
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 WASM_BINDGEN_RUNNER := $(TOOLS)/bin/wasm-bindgen-test-runner
 
-.PHONY: all help build image bench fuzz fuzz-smoke soak run stop apply test test-native test-wasm e2e lint clean targets envoy wasm-bindgen-cli
+.PHONY: all help build image bench fuzz fuzz-smoke soak run stop apply test test-native test-wasm e2e lint module-cycles clean targets envoy wasm-bindgen-cli
 
 all: build
 
@@ -108,7 +108,7 @@ stop: ## stops what make run started
 apply: ## CONFIG=file: hands a new plugin config to make run's Envoy (ECDS)
 	envoy-test/apply-config.sh $(CONFIG)
 
-test: test-native test-wasm fuzz-smoke ## every test: native, end-to-end, wasm, fuzz smoke
+test: test-native test-wasm fuzz-smoke module-cycles ## every test: native, end-to-end, wasm, fuzz smoke
 
 # Unit tests of every crate, then the end-to-end tests against a real Envoy.
 test-native: build ## unit tests of every crate and the end-to-end tests
@@ -146,7 +146,11 @@ bench: build ## the filter's cost in Envoy next to its alternatives (minutes)
 	@# Pinned, like the Envoy runs: an unpinned run catches the machine's stragglers.
 	taskset -c 0 cargo bench -p canary-core --bench decide
 
-lint: targets ## rustfmt and clippy, native and wasm
+# The house rule that no module imports one that imports it back.
+module-cycles: ## fails if two modules of a crate import each other
+	tools/module-cycles.py
+
+lint: targets module-cycles ## rustfmt and clippy, native and wasm; module cycles
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p canary-filter -p canary-core --target wasm32-wasip1 -- -D warnings
