@@ -126,7 +126,7 @@ fn decimal_float(text: &str) -> Option<f64> {
         }
         None => all_digits(mantissa),
     };
-    if !mantissa_ok || !exponent.is_none_or(all_digits) {
+    if !mantissa_ok || !exponent.map_or(true, all_digits) {
         return None;
     }
     text.parse::<f64>().ok().filter(|f| f.is_finite())
@@ -166,6 +166,8 @@ fn go_parse_uint(text: &str) -> Option<u64> {
     u64::from_str_radix(digits, radix).ok()
 }
 
+const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+
 /// The scalar as a JSON value, the way the API server then sees it: Go's
 /// JSON writes a whole float64 without a fraction (1e3 as 1000), and the
 /// API server reads a number without a fraction as an integer.
@@ -178,10 +180,8 @@ pub fn json_value(scalar: Scalar) -> Result<Value, String> {
         Scalar::Float(f) if !f.is_finite() => {
             return Err(format!("json: unsupported value: {f} (YAML .inf/.nan)"))
         }
-        Scalar::Float(f)
-            if f.fract() == 0.0
-                && (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&f) =>
-        {
+        // 2^63: the whole floats below it in size fit an i64 exactly.
+        Scalar::Float(f) if f.fract() == 0.0 && f.abs() < TWO_POW_63 || f == -TWO_POW_63 => {
             Value::from(f as i64)
         }
         Scalar::Float(f) => Number::from_f64(f).map_or(Value::Null, Value::Number),
