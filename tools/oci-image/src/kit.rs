@@ -80,8 +80,9 @@ fn split_documents(text: &str) -> Vec<Vec<&str>> {
     documents
 }
 
-/// Writes every `*.yaml` of `kit` to `out` (created if missing) with the
-/// digests of `image`; returns the files written, in name order.
+/// Writes every `*.yaml` of `kit` to `out` (created if missing, its other
+/// `*.yaml` removed) with the digests of `image`; returns the files
+/// written, in name order.
 pub fn write_kit(kit: &Path, out: &Path, image: &Image) -> Result<Vec<PathBuf>, String> {
     let entries = fs::read_dir(kit).map_err(|e| format!("{}: {e}", kit.display()))?;
     let mut files = Vec::new();
@@ -95,15 +96,33 @@ pub fn write_kit(kit: &Path, out: &Path, image: &Image) -> Result<Vec<PathBuf>, 
     if files.is_empty() {
         return Err(format!("{}: no *.yaml manifests", kit.display()));
     }
-    fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let mut written = Vec::new();
-    for file in files {
-        let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    // Everything rendered before anything is written: a bad manifest leaves
+    // `out` as it was.
+    let mut rendered = Vec::new();
+    for file in &files {
+        let text = fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
         let pinned = pin_sha256(&text, image).map_err(|e| format!("{}: {e}", file.display()))?;
-        let Some(name) = file.file_name() else {
-            continue;
-        };
-        let target = out.join(name);
+        if let Some(name) = file.file_name() {
+            rendered.push((out.join(name), pinned));
+        }
+    }
+    let same = |a: &Path, b: &Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b);
+    if same(kit, out) {
+        return Err(format!(
+            "{}: the output would overwrite the kit",
+            out.display()
+        ));
+    }
+    fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    // A manifest dropped from the kit must not linger in `out` and be applied.
+    for entry in fs::read_dir(out).map_err(|e| format!("{}: {e}", out.display()))? {
+        let stale = entry.map_err(|e| format!("{}: {e}", out.display()))?.path();
+        if stale.extension().is_some_and(|x| x == "yaml") {
+            fs::remove_file(&stale).map_err(|e| format!("{}: {e}", stale.display()))?;
+        }
+    }
+    let mut written = Vec::new();
+    for (target, pinned) in rendered {
         fs::write(&target, pinned).map_err(|e| format!("{}: {e}", target.display()))?;
         written.push(target);
     }
@@ -133,6 +152,28 @@ mod tests {
             "12e4".repeat(16)
         );
         assert_eq!(pin_sha256(text, &image()).unwrap(), want);
+    }
+
+    #[test]
+    fn the_kit_is_written_whole_and_never_over_itself() {
+        let dir = std::env::temp_dir().join(format!("oci-image-kit-{}", std::process::id()));
+        let (kit, out) = (dir.join("kit"), dir.join("out"));
+        fs::create_dir_all(&kit).unwrap();
+        fs::create_dir_all(&out).unwrap();
+        fs::write(
+            kit.join("p.yaml"),
+            "kind: WasmPlugin\nspec:\n  url: oci://r/x\n",
+        )
+        .unwrap();
+        fs::write(out.join("dropped.yaml"), "kind: Old\n").unwrap();
+        let written = write_kit(&kit, &out, &image()).unwrap();
+        assert_eq!(written, [out.join("p.yaml")]);
+        assert!(!out.join("dropped.yaml").exists());
+        assert!(write_kit(&kit, &kit, &image())
+            .unwrap_err()
+            .contains("overwrite the kit"));
+        assert!(kit.join("p.yaml").exists());
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
