@@ -28,7 +28,7 @@ use oci_spec::image::{
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use istio_k8s::{documents, Crds};
+use istio_k8s::{documents, kit_dir, Crds};
 
 /// The built filter: $CANARY_WASM (set by `make test`), else the default.
 fn built_wasm() -> Vec<u8> {
@@ -189,10 +189,6 @@ fn a_file_that_is_not_wasm_is_refused() {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("not-wasm");
     let error = oci_image::build(b"#!/bin/sh\n", &out.join("layout"), &out.join("x.tar"), "t");
     assert!(error.unwrap_err().contains("not a wasm module"));
-}
-
-fn kit_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("filter-config/istio")
 }
 
 /// The kit rendered for `image` into a scratch `dir`: (file name, its

@@ -16,11 +16,10 @@
 
 mod istio_k8s;
 
-use std::path::Path;
 use std::sync::OnceLock;
 
 use canary_core::Config;
-use istio_k8s::{documents_of, Crds};
+use istio_k8s::{documents_of, kit_dir, Crds};
 use serde_json::{json, Value};
 
 fn crds() -> &'static Crds {
@@ -30,9 +29,7 @@ fn crds() -> &'static Crds {
 
 /// The kit file `file` with the first `old` replaced by `new`.
 fn edited(file: &str, old: &str, new: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("filter-config/istio")
-        .join(file);
+    let path = kit_dir().join(file);
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains(old), "{file} has no {old:?}");
     text.replacen(old, new, 1)

@@ -33,6 +33,11 @@ pub fn shared_istio() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/istio")
 }
 
+/// `filter-config/istio` from the repository root: the Istio kit.
+pub fn kit_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("filter-config/istio")
+}
+
 /// Every non-empty YAML document in `path`, as JSON values, read as
 /// Kubernetes reads it (`yaml_documents.rs`).
 pub fn documents(path: &Path) -> Result<Vec<Value>, String> {
