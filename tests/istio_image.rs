@@ -2,7 +2,9 @@
 //! with the `oci-spec` crate and checked against the OCI image layout spec
 //! and the Wasm image spec's compat variant, the way Istio's agent pulls it:
 //! index -> manifest -> last layer, a tar+gzip holding plugin.wasm, which
-//! must be the very bytes of the built filter.
+//! must be the very bytes of the built filter. Then the Istio kit rendered
+//! with that image's digests (`make manifests`), read as Kubernetes reads
+//! it and checked against Istio's CRDs.
 
 // A test crate: helpers outside #[test] functions may panic and index too
 // (clippy.toml allows that inside #[test] functions only).
@@ -13,6 +15,8 @@
     clippy::indexing_slicing
 )]
 
+use crate::istio_k8s;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -21,7 +25,10 @@ use flate2::read::GzDecoder;
 use oci_spec::image::{
     Descriptor, ImageConfiguration, ImageIndex, ImageManifest, MediaType, OciLayout,
 };
+use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+use istio_k8s::{documents, kit_dir, Crds};
 
 /// The built filter: $CANARY_WASM (set by `make test`), else the default.
 fn built_wasm() -> Vec<u8> {
@@ -182,4 +189,87 @@ fn a_file_that_is_not_wasm_is_refused() {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("not-wasm");
     let error = oci_image::build(b"#!/bin/sh\n", &out.join("layout"), &out.join("x.tar"), "t");
     assert!(error.unwrap_err().contains("not a wasm module"));
+}
+
+/// The kit rendered for `image` into a scratch `dir`: (file name, its
+/// documents as Kubernetes reads them, the checked-in file's documents).
+fn rendered_kit(image: &oci_image::Image, dir: &str) -> Vec<(String, Vec<Value>, Vec<Value>)> {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(dir);
+    let files = oci_image::kit::write_kit(&kit_dir(), &out, image)
+        .unwrap_or_else(|e| panic!("rendering the kit: {e}"));
+    files
+        .iter()
+        .map(|file| {
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            let rendered = documents(file).unwrap_or_else(|e| panic!("{e}"));
+            let original = documents(&kit_dir().join(&name)).unwrap();
+            (name, rendered, original)
+        })
+        .collect()
+}
+
+#[test]
+fn the_rendered_kit_carries_this_builds_digests_and_passes_istios_schemas() {
+    let (image, wasm) = build("kit-image");
+    let manifest_hex = image.manifest_digest.strip_prefix("sha256:").unwrap();
+    let crds = Crds::istio().unwrap();
+    let kit = rendered_kit(&image, "kit");
+    assert_eq!(kit.len(), 6, "every manifest of the kit");
+    let mut plugins = 0;
+    for (file, rendered, original) in &kit {
+        assert_eq!(rendered.len(), original.len(), "{file}");
+        for (doc, mut before) in rendered.iter().zip(original.clone()) {
+            let verdict = crds.validate(doc);
+            assert!(verdict.accepted(), "{file} rejected: {verdict:#?}");
+            if doc["kind"] == "WasmPlugin" {
+                plugins += 1;
+                let url = doc["spec"]["url"].as_str().unwrap();
+                let expected = if url.starts_with("oci://") {
+                    manifest_hex.to_string()
+                } else {
+                    sha256_hex(&wasm)
+                };
+                assert_eq!(
+                    doc["spec"]["sha256"].as_str(),
+                    Some(expected.as_str()),
+                    "{file}"
+                );
+                before["spec"]["sha256"] = Value::String(expected);
+            }
+            assert_eq!(doc, &before, "{file}: only spec.sha256 may differ");
+        }
+    }
+    assert_eq!(plugins, 2, "both WasmPlugins pinned");
+}
+
+#[test]
+fn digests_of_digits_are_rendered_as_strings() {
+    // Unquoted, each of these would reach Kubernetes as a number.
+    for (manifest, wasm) in [
+        ("0".repeat(64), format!("0e{}", "7".repeat(62))),
+        ("1234567890".repeat(7)[..64].to_string(), "0755".repeat(16)),
+    ] {
+        let image = oci_image::Image {
+            layout: PathBuf::new(),
+            archive: PathBuf::new(),
+            tag: "t".into(),
+            manifest_digest: format!("sha256:{manifest}"),
+            wasm_sha256: wasm.clone(),
+        };
+        for (file, rendered, _) in rendered_kit(&image, "kit-digits") {
+            for doc in rendered.iter().filter(|d| d["kind"] == "WasmPlugin") {
+                let url = doc["spec"]["url"].as_str().unwrap();
+                let expected = if url.starts_with("oci://") {
+                    &manifest
+                } else {
+                    &wasm
+                };
+                assert_eq!(
+                    doc["spec"]["sha256"],
+                    Value::String(expected.clone()),
+                    "{file}"
+                );
+            }
+        }
+    }
 }

@@ -29,6 +29,7 @@ mod istio_image;
 mod istio_manifests;
 mod istio_plugin_config;
 mod istio_routing;
+mod istio_yaml;
 mod module;
 mod observability;
 mod reconfigure_chaos;

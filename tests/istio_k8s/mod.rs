@@ -17,12 +17,13 @@ mod go_url;
 pub mod paths;
 pub mod rules;
 pub mod structural;
+pub mod yaml11;
+pub mod yaml_documents;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use jsonschema::Validator;
-use serde::Deserialize;
 use serde_json::Value;
 
 use cel_env::CelEnv;
@@ -32,18 +33,22 @@ pub fn shared_istio() -> PathBuf {
     crate::support::repo_root().join("../shared/istio")
 }
 
-/// Every non-empty YAML document in `path`, as JSON values.
+/// `filter-config/istio` from the repository root: the Istio kit.
+pub fn kit_dir() -> PathBuf {
+    crate::support::repo_root().join("filter-config/istio")
+}
+
+/// Every non-empty YAML document in `path`, as JSON values, read as
+/// Kubernetes reads it (`yaml_documents.rs`).
 pub fn documents(path: &Path) -> Result<Vec<Value>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut out = Vec::new();
-    for (i, document) in serde_norway::Deserializer::from_str(&text).enumerate() {
-        let value = Value::deserialize(document)
-            .map_err(|e| format!("{}: document {}: {e}", path.display(), i + 1))?;
-        if !value.is_null() {
-            out.push(value);
-        }
-    }
-    Ok(out)
+    documents_of(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Every non-empty YAML document in `text`, as `documents` reads a file.
+pub fn documents_of(text: &str) -> Result<Vec<Value>, String> {
+    let all = yaml_documents::parse(text)?;
+    Ok(all.into_iter().filter(|doc| !doc.is_null()).collect())
 }
 
 struct CrdVersion {

@@ -10,6 +10,8 @@
 //! owners and modes, entries in a fixed order, so the same build gives the
 //! same manifest digest, which is what a WasmPlugin's `sha256` pins.
 
+pub mod kit;
+
 use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
