@@ -234,8 +234,11 @@ fn a_strip_placed_later_than_the_connection_manager_is_too_late() {
 }
 
 fn kit_patch_value(file: &str) -> Value {
-    let path = repo_root().join("filter-config/istio").join(file);
-    let doc: Value = serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    // Read as Kubernetes reads it (YAML 1.1), as the API server would hand it to Istio.
+    let path = crate::istio_k8s::kit_dir().join(file);
+    let docs = crate::istio_k8s::documents_of(&std::fs::read_to_string(&path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let doc = &docs[0];
     doc["spec"]["configPatches"][0]["patch"]["value"].clone()
 }
 
