@@ -5,46 +5,7 @@
 use crate::bucket::bucket;
 use crate::config::{Config, Mode, Release, Rule, Sticky};
 use crate::request::Request;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Version {
-    Baseline,
-    Canary,
-}
-
-/// Why the request went where it went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Reason {
-    /// The request satisfied the traffic rule (always the canary).
-    Rule,
-    /// The sticky key's bucket was compared against the weight.
-    Sticky,
-    /// The random roll was compared against the weight.
-    Weight,
-}
-
-impl Version {
-    pub const ALL: [Version; 2] = [Version::Baseline, Version::Canary];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Version::Baseline => "baseline",
-            Version::Canary => "canary",
-        }
-    }
-}
-
-impl Reason {
-    pub const ALL: [Reason; 3] = [Reason::Rule, Reason::Sticky, Reason::Weight];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::Rule => "rule",
-            Reason::Sticky => "sticky",
-            Reason::Weight => "weight",
-        }
-    }
-}
+use crate::version::{Reason, Version};
 
 /// What to do with a request that a release covers.
 #[derive(Debug, Clone, Copy)]

@@ -9,12 +9,19 @@ mod condition;
 mod config;
 mod decide;
 mod hosts;
+mod metric_names;
 mod regex;
 mod request;
+mod version;
 
 pub use bucket::{bucket, percent_bucket, Rng, BUCKETS};
 pub use condition::{Condition, Op, Source};
 pub use config::{Config, ConfigError, Mode, PathMatch, Release, Rule, Sticky, MAX_CONFIG_BYTES};
-pub use decide::{decide, Outcome, Reason, Version};
+pub use decide::{decide, Outcome};
+pub use metric_names::{
+    is_valid_release_name, same_prometheus_name, CounterName, FILTER_PREFIX, MAX_RELEASE_NAME_LEN,
+    PROMETHEUS_PREFIX, STATS_NAMESPACE, STATS_PREFIX,
+};
 pub use regex::{Regex, RegexError};
 pub use request::Request;
+pub use version::{Reason, Version};

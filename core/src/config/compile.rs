@@ -7,6 +7,7 @@ use super::conditions::compile_condition;
 use super::raw::{RawConfig, RawPath, RawRelease, RawSticky};
 use super::{Config, ConfigError, Mode, PathMatch, Release, Rule, Sticky};
 use crate::hosts::{Claim, HostIndex};
+use crate::metric_names::{is_valid_release_name, same_prometheus_name, MAX_RELEASE_NAME_LEN};
 use crate::regex::{Regex, MAX_PATTERN_BYTES};
 
 /// Limits that bound the time and memory a config can take.
@@ -55,7 +56,7 @@ pub fn compile(raw: RawConfig) -> Result<Config> {
         let release = compile_release(raw_release, &at)?;
         if let Some(first) = releases
             .iter()
-            .find(|r| same_metric_name(&r.name, &release.name))
+            .find(|r| same_prometheus_name(&r.name, &release.name))
         {
             return Err(ConfigError::new(
                 format!("{at}.name"),
@@ -96,13 +97,6 @@ pub fn compile(raw: RawConfig) -> Result<Config> {
         releases,
         routing_headers,
     })
-}
-
-/// Prometheus turns '-' into '_', so "a-b" and "a_b" would share counters.
-/// Quadratic over at most MAX_RELEASES names, without allocating.
-fn same_metric_name(a: &str, b: &str) -> bool {
-    let fold = |c: u8| if c == b'-' { b'_' } else { c };
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| fold(x) == fold(y))
 }
 
 /// The host index over every release; overlapping claims are errors at
@@ -201,11 +195,10 @@ fn compile_release(raw: RawRelease, at: &str) -> Result<Release> {
 }
 
 fn check_release_name(name: String, at: &str) -> Result<String> {
-    let valid_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    if name.is_empty() || name.len() > 64 || !name.chars().all(valid_char) {
+    if !is_valid_release_name(&name) {
         return Err(ConfigError::new(
             at,
-            format!("\"{name}\" is not a valid release name: use 1 to 64 of a-z, A-Z, 0-9, '-' and '_' (it names metrics)"),
+            format!("\"{name}\" is not a valid release name: use 1 to {MAX_RELEASE_NAME_LEN} of a-z, A-Z, 0-9, '-' and '_' (it names metrics)"),
         ));
     }
     Ok(name)
