@@ -12,6 +12,7 @@ mod hosts;
 mod metric_names;
 mod regex;
 mod request;
+mod validation;
 mod version;
 
 pub use bucket::{bucket, percent_bucket, Rng, BUCKETS};
@@ -24,4 +25,8 @@ pub use metric_names::{
 };
 pub use regex::{Regex, RegexError};
 pub use request::Request;
+pub use validation::{
+    operand_of, operator_list, parse_weight, weight_basis_points, Operand, WeightError, OPERATORS,
+    WEIGHT_DECIMALS, WEIGHT_MAX_PERCENT,
+};
 pub use version::{Reason, Version};

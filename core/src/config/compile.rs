@@ -9,6 +9,7 @@ use super::{Config, ConfigError, Mode, PathMatch, Release, Rule, Sticky};
 use crate::hosts::{Claim, HostIndex};
 use crate::metric_names::{is_valid_release_name, same_prometheus_name, MAX_RELEASE_NAME_LEN};
 use crate::regex::{Regex, MAX_PATTERN_BYTES};
+use crate::validation;
 
 /// Limits that bound the time and memory a config can take.
 pub const MAX_RELEASES: usize = 1000;
@@ -345,24 +346,9 @@ pub(super) fn cookie_name(name: String, at: &str) -> Result<String> {
     Ok(name)
 }
 
-/// 0 to 100 with at most two decimals, as basis points.
+/// The weight as basis points, by the rule tools check it with too.
 fn weight_basis_points(weight: Option<Number>, at: &str) -> Result<u32> {
     let Some(number) = weight else { return Ok(0) };
-    let weight = number.as_f64().unwrap_or(f64::NAN);
-    if !(0.0..=100.0).contains(&weight) {
-        return Err(ConfigError::new(
-            at,
-            format!("{number} is out of range; expected 0 to 100"),
-        ));
-    }
-    let scaled = weight * 100.0;
-    let basis_points = scaled.round();
-    if (scaled - basis_points).abs() > 1e-6 {
-        return Err(ConfigError::new(
-            at,
-            format!("{number} has more than two decimals; the finest step is 0.01"),
-        ));
-    }
-    // In 0..=10000 after the range check.
-    Ok(basis_points as u32)
+    validation::weight_basis_points(number.as_f64().unwrap_or(f64::NAN))
+        .map_err(|e| ConfigError::new(at, format!("{number} {e}")))
 }
