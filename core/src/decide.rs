@@ -2,6 +2,8 @@
 //! the baseline or the canary, and why. A pure function: the random roll is
 //! a parameter, so every branch is testable exactly.
 
+use std::fmt;
+
 use crate::bucket::bucket;
 use crate::config::{Config, Mode, Release, Rule, Sticky};
 use crate::request::Request;
@@ -17,13 +19,29 @@ pub struct Outcome<'c> {
     pub reason: Reason,
 }
 
-impl Outcome<'_> {
+impl<'c> Outcome<'c> {
     /// The routing header's value for this outcome.
-    pub fn value(&self) -> &str {
+    pub fn value(&self) -> &'c str {
         match self.version {
             Version::Baseline => &self.release.baseline,
             Version::Canary => &self.release.canary,
         }
+    }
+}
+
+/// The filter's debug line for a routed request:
+/// `release=pay version=canary reason=rule x-canary-cluster=pay-v2`.
+impl fmt::Display for Outcome<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "release={} version={} reason={} {}={}",
+            self.release.name,
+            self.version.as_str(),
+            self.reason.as_str(),
+            self.release.header,
+            self.value()
+        )
     }
 }
 

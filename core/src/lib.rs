@@ -1,8 +1,10 @@
 //! The canary filter's brain: plugin config parsing and validation, rule
-//! matching, and the baseline-or-canary decision.
+//! matching, the baseline-or-canary decision, the routing plan built on it,
+//! and the counters' names.
 //!
 //! Nothing here talks to a proxy. The proxy-wasm filter and `canaryctl` are
-//! two thin shells that feed requests in and act on the [`Outcome`].
+//! two thin shells that feed requests in and carry out the [`RoutingPlan`]
+//! (or read the [`Outcome`]).
 
 mod bucket;
 mod condition;
@@ -10,6 +12,7 @@ mod config;
 mod decide;
 mod hosts;
 mod metric_names;
+mod plan;
 mod regex;
 mod request;
 mod validation;
@@ -23,6 +26,7 @@ pub use metric_names::{
     is_valid_release_name, same_prometheus_name, CounterName, FILTER_PREFIX, MAX_RELEASE_NAME_LEN,
     PROMETHEUS_PREFIX, STATS_NAMESPACE, STATS_PREFIX,
 };
+pub use plan::{counters, plan, plan_unreadable, CounterSlot, RoutingPlan, SetHeader};
 pub use regex::{Regex, RegexError};
 pub use request::Request;
 pub use validation::{
