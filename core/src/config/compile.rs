@@ -3,22 +3,15 @@
 
 use serde_json::Number;
 
+use super::compiled::{Config, Mode, PathMatch, Release, Rule, Sticky};
 use super::conditions::compile_condition;
+use super::error::{ConfigError, Result};
+use super::fields::{compile_regex, cookie_name, header_name};
+use super::limits::{MAX_CONDITIONS, MAX_HOSTS_PER_RELEASE, MAX_RELEASES};
 use super::raw::{RawConfig, RawPath, RawRelease, RawSticky};
-use super::{Config, ConfigError, Mode, PathMatch, Release, Rule, Sticky};
 use crate::hosts::{Claim, HostIndex};
 use crate::metric_names::{is_valid_release_name, same_prometheus_name, MAX_RELEASE_NAME_LEN};
-use crate::regex::{Regex, MAX_PATTERN_BYTES};
 use crate::validation;
-
-/// Limits that bound the time and memory a config can take.
-pub const MAX_RELEASES: usize = 1000;
-pub const MAX_HOSTS_PER_RELEASE: usize = 100;
-pub const MAX_CONDITIONS: usize = 32;
-pub const MAX_VALUES: usize = 10_000;
-/// Checked here so the error does not repeat a huge pattern; the regex
-/// engine bounds repetition, nesting and program size itself.
-pub const MAX_REGEX_LEN: usize = MAX_PATTERN_BYTES;
 
 /// Headers whose overwriting would break the request rather than route it.
 const RESERVED_HEADERS: [&str; 8] = [
@@ -31,8 +24,6 @@ const RESERVED_HEADERS: [&str; 8] = [
     "te",
     "upgrade",
 ];
-
-pub(super) type Result<T> = std::result::Result<T, ConfigError>;
 
 pub fn compile(raw: RawConfig) -> Result<Config> {
     if raw.releases.is_empty() {
@@ -247,21 +238,6 @@ fn compile_hosts(raw: Vec<String>, at: &str) -> Result<Vec<String>> {
     Ok(hosts)
 }
 
-fn is_token_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
-}
-
-/// A valid HTTP header name (RFC 9110 token), lower-cased.
-pub(super) fn header_name(name: &str, at: &str) -> Result<String> {
-    if name.is_empty() || !name.chars().all(is_token_char) {
-        return Err(ConfigError::new(
-            at,
-            format!("\"{name}\" is not a valid HTTP header name"),
-        ));
-    }
-    Ok(name.to_ascii_lowercase())
-}
-
 /// A routing value: visible ASCII, so it is a valid header value, cluster
 /// name and Istio match value alike.
 fn header_value(value: String, at: &str) -> Result<String> {
@@ -272,21 +248,6 @@ fn header_value(value: String, at: &str) -> Result<String> {
         ));
     }
     Ok(value)
-}
-
-pub(super) fn compile_regex(pattern: &str, at: &str) -> Result<Regex> {
-    if pattern.len() > MAX_REGEX_LEN {
-        return Err(ConfigError::new(
-            at,
-            format!(
-                "regex is {} bytes; the limit is {MAX_REGEX_LEN}",
-                pattern.len()
-            ),
-        ));
-    }
-    // A full match of the whole value, as in Envoy and Istio.
-    Regex::new(pattern)
-        .map_err(|e| ConfigError::new(at, format!("invalid regex \"{pattern}\": {e}")))
 }
 
 fn compile_path(raw: RawPath, at: &str) -> Result<PathMatch> {
@@ -334,16 +295,6 @@ fn compile_sticky(raw: RawSticky, at: &str) -> Result<Sticky> {
             "set exactly one of \"header\" or \"cookie\"",
         )),
     }
-}
-
-pub(super) fn cookie_name(name: String, at: &str) -> Result<String> {
-    if name.is_empty() || !name.chars().all(is_token_char) {
-        return Err(ConfigError::new(
-            at,
-            format!("\"{name}\" is not a valid cookie name"),
-        ));
-    }
-    Ok(name)
 }
 
 /// The weight as basis points, by the rule tools check it with too.

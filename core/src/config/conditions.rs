@@ -4,9 +4,10 @@
 
 use serde_json::Value;
 
-use super::compile::{compile_regex, cookie_name, header_name, Result, MAX_VALUES};
+use super::error::{ConfigError, Result};
+use super::fields::{compile_regex, cookie_name, header_name};
+use super::limits::MAX_VALUES;
 use super::raw::{kind, RawCondition};
-use super::ConfigError;
 use crate::condition::{Condition, Op, Source};
 use crate::validation::{operand_of, operator_list};
 
