@@ -1,12 +1,19 @@
-//! The command line: every command, option and its help text.
+//! The command line: every command, option and its help text, and their
+//! translation into the library's plain types. The only module that knows
+//! clap.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
+use canary_core::Mode;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
-use crate::document::Kind;
-use crate::edit::when;
-use crate::simulate::request::{parse_header, parse_pair};
+use canaryctl::edit::{when, Change, RuleChange, Start, WaitFor};
+use canaryctl::simulate::request::{parse_header, parse_pair, RequestFlags};
+use canaryctl::simulate::SimulateOptions;
+use canaryctl::status::StatusOptions;
+use canaryctl::wait::WaitOptions;
+use canaryctl::{Admin, CliError, Kind};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -52,6 +59,8 @@ pub enum Command {
         /// 0 to 100, at most two decimals ("20", "12.5", "50%").
         #[arg(value_parser = parse_percent)]
         percent: serde_json::Number,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Set or clear the traffic rule: the path, the mode and the conditions.
     Rule(RuleArgs),
@@ -61,6 +70,8 @@ pub enum Command {
         file: FileArgs,
         /// The release's name.
         release: String,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Undo a release: the canary gets 0% and the rule is cleared.
     Rollback {
@@ -68,12 +79,48 @@ pub enum Command {
         file: FileArgs,
         /// The release's name.
         release: String,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Begin the next release after `complete`: the canary becomes the baseline and
     /// VERSION the canary, at 0% with no rule, so no request moves.
     Start(StartArgs),
     /// Show the live split per release from Envoy's admin counters.
     Status(StatusArgs),
+    /// Run COMMAND, which puts a new ECDS file in place, and wait for Envoy's
+    /// verdict: applied (exit 0), or refused or no answer (exit 1).
+    Wait(WaitCommandArgs),
+}
+
+/// `--wait` on an edit of an ECDS file.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// After writing, wait until Envoy (at --admin) applied or refused the
+    /// new file; exit 1 when it refused or did not answer within --timeout.
+    #[arg(long, requires = "admin")]
+    pub wait: bool,
+    /// Envoy's admin address, for --wait.
+    #[arg(long, value_name = "URL", requires = "wait")]
+    pub admin: Option<String>,
+    /// With --wait: seconds to wait for Envoy's verdict.
+    #[arg(long, default_value = "30", value_name = "SECS", value_parser = parse_interval, requires = "wait")]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitCommandArgs {
+    /// Envoy's admin address.
+    #[arg(long, default_value = "http://127.0.0.1:9901")]
+    pub admin: String,
+    /// The ECDS file Envoy watches (it names the filter).
+    #[arg(long, value_name = "ECDS_FILE")]
+    pub file: PathBuf,
+    /// Seconds to wait for Envoy's verdict.
+    #[arg(long, default_value = "30", value_name = "SECS", value_parser = parse_interval)]
+    pub timeout: Duration,
+    /// The command and its arguments (after --).
+    #[arg(required = true, last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -82,7 +129,27 @@ pub struct FileArgs {
     pub file: PathBuf,
     /// What FILE is, when detection guesses wrong.
     #[arg(long, value_enum)]
-    pub kind: Option<Kind>,
+    pub kind: Option<KindArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// The plugin JSON.
+    Plugin,
+    /// An ECDS DiscoveryResponse (JSON or YAML).
+    Ecds,
+    /// An Istio WasmPlugin manifest.
+    Wasmplugin,
+}
+
+impl FileArgs {
+    pub fn kind(&self) -> Option<Kind> {
+        self.kind.map(|kind| match kind {
+            KindArg::Plugin => Kind::Plugin,
+            KindArg::Ecds => Kind::Ecds,
+            KindArg::Wasmplugin => Kind::Wasmplugin,
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +223,8 @@ pub struct RuleArgs {
     /// Remove the whole rule: path, mode and conditions.
     #[arg(long, conflicts_with_all = ["path_choice", "mode", "when", "no_conditions"])]
     pub clear: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 #[derive(Debug, Args)]
@@ -174,6 +243,8 @@ pub struct StartArgs {
     /// Start although the release is not complete; requests may move.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -192,13 +263,111 @@ pub struct StatusArgs {
     pub watch: bool,
     /// Seconds between refreshes with --watch.
     #[arg(long, default_value = "2", value_name = "SECS", value_parser = parse_interval)]
-    pub interval: std::time::Duration,
+    pub interval: Duration,
     /// With --watch: stop after this many refreshes (default: until interrupted).
     #[arg(long, value_name = "N", requires = "watch")]
     pub count: Option<u64>,
     /// Print JSON (one object per refresh with --watch).
     #[arg(long)]
     pub json: bool,
+}
+
+impl WaitArgs {
+    pub fn wait_for(&self) -> Result<Option<WaitFor>, CliError> {
+        match (&self.admin, self.wait) {
+            (Some(admin), true) => Ok(Some(WaitFor {
+                admin: Admin::parse(admin).map_err(CliError::new)?,
+                timeout: self.timeout,
+            })),
+            _ => Ok(None),
+        }
+    }
+}
+
+impl RuleArgs {
+    pub fn change(&self) -> Change {
+        let path = if self.no_path {
+            Some(None)
+        } else {
+            [
+                ("prefix", &self.path_prefix),
+                ("exact", &self.path_exact),
+                ("regex", &self.path_regex),
+            ]
+            .into_iter()
+            .find_map(|(kind, value)| value.as_ref().map(|v| Some(serde_json::json!({ kind: v }))))
+        };
+        let conditions = if self.no_conditions {
+            Some(None)
+        } else if self.when.is_empty() {
+            None
+        } else {
+            Some(Some(self.when.clone()))
+        };
+        Change::Rule(RuleChange {
+            path,
+            mode: self.mode.map(|m| match m {
+                ModeArg::All => Mode::All,
+                ModeArg::Any => Mode::Any,
+            }),
+            conditions,
+            clear: self.clear,
+        })
+    }
+}
+
+impl StartArgs {
+    pub fn change(&self) -> Change {
+        Change::Start(Start {
+            canary: self.canary.clone(),
+            baseline: self.baseline.clone(),
+            force: self.force,
+        })
+    }
+}
+
+impl SimulateArgs {
+    pub fn options(&self) -> SimulateOptions {
+        SimulateOptions {
+            file: self.file.file.clone(),
+            kind: self.file.kind(),
+            requests: self.requests,
+            request: RequestFlags {
+                headers: self.headers.clone(),
+                path: self.path.clone(),
+                host: self.host.clone(),
+                cookies: self.cookies.clone(),
+                queries: self.queries.clone(),
+            },
+            seed: self.seed,
+            users: self.users,
+            weights: self.weights.clone(),
+            json: self.json,
+        }
+    }
+}
+
+impl StatusArgs {
+    pub fn options(&self) -> Result<StatusOptions, CliError> {
+        Ok(StatusOptions {
+            admin: Admin::parse(&self.admin).map_err(CliError::new)?,
+            watch: self.watch,
+            interval: self.interval,
+            count: self.count,
+            json: self.json,
+        })
+    }
+}
+
+impl WaitCommandArgs {
+    pub fn options(&self) -> Result<WaitOptions, CliError> {
+        Ok(WaitOptions {
+            admin: Admin::parse(&self.admin).map_err(CliError::new)?,
+            file: self.file.clone(),
+            timeout: self.timeout,
+            command: self.command.clone(),
+        })
+    }
 }
 
 /// A weight as the config writes it: "20", "12.5", "50%".
@@ -227,7 +396,7 @@ fn parse_weight_bp(text: &str) -> Result<u32, String> {
     Ok(scaled.round() as u32)
 }
 
-fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+fn parse_interval(text: &str) -> Result<Duration, String> {
     let seconds: f64 = text
         .trim()
         .parse()
@@ -235,7 +404,7 @@ fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
     if !(0.05..=86_400.0).contains(&seconds) {
         return Err("the interval must be from 0.05 to 86400 seconds".to_string());
     }
-    Ok(std::time::Duration::from_secs_f64(seconds))
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 #[cfg(test)]

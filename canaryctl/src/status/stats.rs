@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 pub const PREFIX: &str = "wasmcustom.canary.";
 
@@ -40,9 +40,45 @@ impl ByReason {
         }
     }
 
-    fn to_json(self) -> Value {
-        json!({"rule": self.rule, "sticky": self.sticky, "weight": self.weight, "total": self.total()})
+    fn report(self) -> ByReasonReport {
+        ByReasonReport {
+            rule: self.rule,
+            sticky: self.sticky,
+            weight: self.weight,
+            total: self.total(),
+        }
     }
+}
+
+/// One version's counters in `status --json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ByReasonReport {
+    pub rule: u64,
+    pub sticky: u64,
+    pub weight: u64,
+    pub total: u64,
+}
+
+/// One release in `status --json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReleaseReport {
+    pub baseline: ByReasonReport,
+    pub canary: ByReasonReport,
+    pub total: u64,
+    /// Percent; `None` before the first request.
+    pub canary_share: Option<f64>,
+}
+
+/// `status --json`: one sample, and with `--watch` the last interval too.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CountersReport {
+    pub releases: BTreeMap<String, ReleaseReport>,
+    pub no_release: u64,
+    pub refused_plugin: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Box<CountersReport>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval_seconds: Option<f64>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -141,25 +177,27 @@ impl Counters {
         }
     }
 
-    pub fn to_json(&self) -> Value {
-        let releases: serde_json::Map<String, Value> = self
+    pub fn report(&self) -> CountersReport {
+        let releases = self
             .releases
             .iter()
             .map(|(name, counts)| {
-                let value = json!({
-                    "baseline": counts.baseline.to_json(),
-                    "canary": counts.canary.to_json(),
-                    "total": counts.total(),
-                    "canary_share": counts.canary_share(),
-                });
-                (name.clone(), value)
+                let report = ReleaseReport {
+                    baseline: counts.baseline.report(),
+                    canary: counts.canary.report(),
+                    total: counts.total(),
+                    canary_share: counts.canary_share(),
+                };
+                (name.clone(), report)
             })
             .collect();
-        json!({
-            "releases": releases,
-            "no_release": self.no_release,
-            "refused_plugin": self.refused_plugin,
-        })
+        CountersReport {
+            releases,
+            no_release: self.no_release,
+            refused_plugin: self.refused_plugin,
+            interval: None,
+            interval_seconds: None,
+        }
     }
 }
 
@@ -215,9 +253,6 @@ cluster.x.upstream_rq: 7
         assert_eq!(delta.releases["pay-service"].canary_share(), Some(0.0));
         // Went down: Envoy restarted, so the new value is what happened since.
         assert_eq!(delta.no_release, 1);
-        assert_eq!(
-            delta.to_json()["releases"]["pay-service"]["baseline"]["total"],
-            30
-        );
+        assert_eq!(delta.report().releases["pay-service"].baseline.total, 30);
     }
 }
