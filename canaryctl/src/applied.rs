@@ -238,7 +238,7 @@ impl Watch {
 /// The line the CLI prints for an applied change.
 pub fn applied_line(filter: &str, admin: &Admin) -> String {
     format!(
-        "Envoy at {} applied it: filter {filter} updated on every worker",
+        "Envoy at {} applied the new config of filter {filter}",
         admin.authority
     )
 }

@@ -210,7 +210,7 @@ fn edit_with_wait_reports_envoys_verdict() {
     assert_eq!(
         out,
         format!(
-            "web: weight 12.5% -> 30%\nEnvoy at {} applied it: filter canary-filter updated on every worker\n",
+            "web: weight 12.5% -> 30%\nEnvoy at {} applied the new config of filter canary-filter\n",
             &fake.url["http://".len()..]
         )
     );
@@ -271,7 +271,7 @@ fn wait_runs_the_command_then_waits() {
     let out = ok(&[
         "wait", "--admin", &fake.url, "--file", &path, "--", "mv", &staged, &path,
     ]);
-    assert!(out.contains("applied it"), "{out}");
+    assert!(out.contains("applied the new config"), "{out}");
     assert!(read(&path).contains("\\\"weight\\\": 25"));
     let fake = FakeAdmin::serve(vec![(2, 0, 2), (2, 1, 3)]);
     let stderr = rejected(&["wait", "--admin", &fake.url, "--file", &path, "--", "true"]);
