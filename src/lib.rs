@@ -1,6 +1,7 @@
 //! The proxy-wasm shell around `canary-core`: reads the plugin config,
-//! hands each request's headers to the core's decision, writes the routing
-//! header and counts. Nothing here decides anything.
+//! hands each request's headers to the core's routing plan, and carries it
+//! out (removes and writes headers, counts, logs). Nothing here decides
+//! anything.
 //!
 //! The SDK supplies the host calls, the allocator and the logger, but not
 //! its per-request context objects: Envoy calls into a module once for
@@ -19,7 +20,7 @@ mod tenancy;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use canary_core::{decide, Config, Request, Rng};
+use canary_core::{plan, plan_unreadable, Config, Request, Rng};
 use log::{debug, error, info, warn};
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{BufferType, LogLevel};
@@ -175,58 +176,42 @@ fn follow_host_log_level() {
 }
 
 fn route(shared: &Shared) {
-    let buffer = match host::request_headers() {
-        Ok(buffer) => buffer,
+    let config = &shared.config;
+    let routing = match host::request_headers() {
+        Ok(buffer) => {
+            let pairs = host::parse_pairs(&buffer);
+            let mut rng = shared.rng.get();
+            let roll = rng.roll();
+            shared.rng.set(rng);
+            plan(config, &Request::new(&pairs), roll)
+        }
         Err(e) => {
-            // No decision without headers; still, no client header may route.
             warn!(
                 "canary-filter: cannot read request headers (host status {})",
                 e.0
             );
-            for header in shared.config.routing_headers() {
+            // Already warned: a header map that cannot be read is unlikely
+            // to be writable, so one line per request is enough.
+            for header in plan_unreadable(config).remove {
                 let _ = host::remove_request_header(header);
             }
             return;
         }
     };
-    let pairs = host::parse_pairs(&buffer);
-    let mut rng = shared.rng.get();
-    let roll = rng.roll();
-    shared.rng.set(rng);
-
-    let outcome = decide(&shared.config, &Request::new(&pairs), roll);
-    let written = outcome.as_ref().map(|o| o.release.header.as_str());
-    // Anti-spoofing: no routing header of the client's survives.
-    for header in shared.config.routing_headers() {
-        let sent = pairs
-            .iter()
-            .any(|(name, _)| name.eq_ignore_ascii_case(header.as_bytes()));
-        if sent && written != Some(header.as_str()) && host::remove_request_header(header).is_err()
-        {
+    for header in &routing.remove {
+        if host::remove_request_header(header).is_err() {
             warn!("canary-filter: cannot remove the client's {header} header");
         }
     }
-    let Some(outcome) = outcome else {
-        shared.metrics.count_no_release();
-        return;
-    };
-    let release = outcome.release;
-    if host::set_request_header(&release.header, outcome.value()).is_err() {
-        warn!(
-            "canary-filter: cannot set {}: {}",
-            release.header,
-            outcome.value()
-        );
+    if let Some(set) = routing.set {
+        if host::set_request_header(set.name, set.value).is_err() {
+            warn!("canary-filter: cannot set {}: {}", set.name, set.value);
+        }
     }
-    shared
-        .metrics
-        .count(outcome.index, outcome.version, outcome.reason);
-    debug!(
-        "canary-filter: release={} version={} reason={} {}={}",
-        release.name,
-        outcome.version.as_str(),
-        outcome.reason.as_str(),
-        release.header,
-        outcome.value()
-    );
+    if let Some(slot) = routing.count {
+        shared.metrics.count(slot);
+    }
+    if let Some(outcome) = routing.outcome {
+        debug!("canary-filter: {outcome}");
+    }
 }

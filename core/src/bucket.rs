@@ -86,21 +86,30 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
+    /// (release, key, bucket, percent bucket), computed with the Python
+    /// reference in the README ("pay" rows: its "Expected behaviour" table).
+    /// Changing the hash would move users between versions on upgrade, so
+    /// these must never change.
+    const PINNED: [(&str, &[u8], u32, u32); 7] = [
+        ("pay-service", b"user-1", 3418, 18),
+        ("pay", b"ivan", 520, 20),
+        ("pay", b"alice", 6356, 56),
+        ("pay-service", b"alice", 3724, 24),
+        ("r", b"", 8196, 96),
+        ("a", b"bc", 3216, 16),
+        ("ab", b"c", 5411, 11),
+    ];
+
     #[test]
     fn bucket_is_pinned() {
-        // Pinned values: changing the hash would move users between versions
-        // on upgrade, so these must never change.
-        assert_eq!(
-            bucket("pay-service", b"user-1"),
-            bucket("pay-service", b"user-1")
-        );
         assert_eq!(fnv1a(FNV_OFFSET, b""), FNV_OFFSET);
         assert_eq!(fnv1a(FNV_OFFSET, b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(bucket("pay-service", b"user-1"), PINNED_USER_1);
+        for (release, key, want, want_percent) in PINNED {
+            let label = format!("{release:?} {key:?}");
+            assert_eq!(bucket(release, key), want, "{label}");
+            assert_eq!(percent_bucket(release, key), want_percent, "{label}");
+        }
     }
-
-    // Cross-checked with the Python snippet in the README.
-    const PINNED_USER_1: u32 = 3418;
 
     #[test]
     fn separator_keeps_name_and_key_apart() {

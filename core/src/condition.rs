@@ -37,25 +37,6 @@ pub enum Op {
     Percent(u32),
 }
 
-/// The operator names, in the order error messages list them.
-pub const OP_NAMES: [&str; 15] = [
-    "equals",
-    "not_equals",
-    "prefix",
-    "suffix",
-    "contains",
-    "regex",
-    "in",
-    "not_in",
-    "present",
-    "absent",
-    "gt",
-    "ge",
-    "lt",
-    "le",
-    "percent",
-];
-
 #[derive(Debug, Clone)]
 pub struct Condition {
     pub source: Source,

@@ -2,49 +2,12 @@
 //! the baseline or the canary, and why. A pure function: the random roll is
 //! a parameter, so every branch is testable exactly.
 
+use std::fmt;
+
 use crate::bucket::bucket;
 use crate::config::{Config, Mode, Release, Rule, Sticky};
 use crate::request::Request;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Version {
-    Baseline,
-    Canary,
-}
-
-/// Why the request went where it went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Reason {
-    /// The request satisfied the traffic rule (always the canary).
-    Rule,
-    /// The sticky key's bucket was compared against the weight.
-    Sticky,
-    /// The random roll was compared against the weight.
-    Weight,
-}
-
-impl Version {
-    pub const ALL: [Version; 2] = [Version::Baseline, Version::Canary];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Version::Baseline => "baseline",
-            Version::Canary => "canary",
-        }
-    }
-}
-
-impl Reason {
-    pub const ALL: [Reason; 3] = [Reason::Rule, Reason::Sticky, Reason::Weight];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::Rule => "rule",
-            Reason::Sticky => "sticky",
-            Reason::Weight => "weight",
-        }
-    }
-}
+use crate::version::{Reason, Version};
 
 /// What to do with a request that a release covers.
 #[derive(Debug, Clone, Copy)]
@@ -56,13 +19,29 @@ pub struct Outcome<'c> {
     pub reason: Reason,
 }
 
-impl Outcome<'_> {
+impl<'c> Outcome<'c> {
     /// The routing header's value for this outcome.
-    pub fn value(&self) -> &str {
+    pub fn value(&self) -> &'c str {
         match self.version {
             Version::Baseline => &self.release.baseline,
             Version::Canary => &self.release.canary,
         }
+    }
+}
+
+/// The filter's debug line for a routed request:
+/// `release=pay version=canary reason=rule x-canary-cluster=pay-v2`.
+impl fmt::Display for Outcome<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "release={} version={} reason={} {}={}",
+            self.release.name,
+            self.version.as_str(),
+            self.reason.as_str(),
+            self.release.header,
+            self.value()
+        )
     }
 }
 

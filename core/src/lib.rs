@@ -1,20 +1,36 @@
 //! The canary filter's brain: plugin config parsing and validation, rule
-//! matching, and the baseline-or-canary decision.
+//! matching, the baseline-or-canary decision, the routing plan built on it,
+//! and the counters' names.
 //!
 //! Nothing here talks to a proxy. The proxy-wasm filter and `canaryctl` are
-//! two thin shells that feed requests in and act on the [`Outcome`].
+//! two thin shells that feed requests in and carry out the [`RoutingPlan`]
+//! (or read the [`Outcome`]).
 
 mod bucket;
 mod condition;
 mod config;
 mod decide;
 mod hosts;
+mod metric_names;
+mod plan;
 mod regex;
 mod request;
+mod validation;
+mod version;
 
 pub use bucket::{bucket, percent_bucket, Rng, BUCKETS};
 pub use condition::{Condition, Op, Source};
 pub use config::{Config, ConfigError, Mode, PathMatch, Release, Rule, Sticky, MAX_CONFIG_BYTES};
-pub use decide::{decide, Outcome, Reason, Version};
+pub use decide::{decide, Outcome};
+pub use metric_names::{
+    is_valid_release_name, same_prometheus_name, CounterName, FILTER_PREFIX, MAX_RELEASE_NAME_LEN,
+    PROMETHEUS_PREFIX, STATS_NAMESPACE, STATS_PREFIX,
+};
+pub use plan::{counters, plan, plan_unreadable, CounterSlot, RoutingPlan, SetHeader};
 pub use regex::{Regex, RegexError};
 pub use request::Request;
+pub use validation::{
+    operand_of, operator_list, parse_weight, weight_basis_points, Operand, WeightError, OPERATORS,
+    WEIGHT_DECIMALS, WEIGHT_MAX_PERCENT,
+};
+pub use version::{Reason, Version};

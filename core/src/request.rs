@@ -25,6 +25,13 @@ impl<'a> Request<'a> {
             .map(|(_, value)| *value)
     }
 
+    /// Whether the request has the header, in any case.
+    pub fn has_header(&self, lower_name: &[u8]) -> bool {
+        self.pairs
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case(lower_name))
+    }
+
     /// The header's value; repeated headers joined with ",".
     pub fn header(&self, lower_name: &'a [u8]) -> Option<Cow<'a, [u8]>> {
         let mut values = self.values(lower_name);

@@ -1,7 +1,8 @@
 //! Configs built to hurt: deep nesting, huge arrays, oversized documents,
 //! regexes that explode when compiled, thousands of releases, long names.
 //! Each must be refused with a message that names the limit, and parsing
-//! must stay bounded in memory. The limits (core/src/config):
+//! must stay bounded in memory. The limits (core/src/config/limits.rs, and
+//! the regex engine's in core/src/regex/mod.rs):
 //!
 //! | what                           | limit     |
 //! |--------------------------------|-----------|
@@ -11,7 +12,7 @@
 //! | hosts per release              | 100       |
 //! | conditions per release         | 32        |
 //! | values of an in/not_in list    | 10000     |
-//! | regex source                   | 1024 bytes, 32 groups deep, 256 KiB compiled |
+//! | regex source                   | 1024 bytes, groups 32 deep, `{n}` up to 1000, 10,000 instructions compiled |
 //! | release name                   | 64 characters |
 
 #![allow(clippy::panic)] // A test file: a failed expectation panics.

@@ -3,20 +3,15 @@
 
 use serde_json::Number;
 
+use super::compiled::{Config, Mode, PathMatch, Release, Rule, Sticky};
 use super::conditions::compile_condition;
+use super::error::{ConfigError, Result};
+use super::fields::{compile_regex, cookie_name, header_name};
+use super::limits::{MAX_CONDITIONS, MAX_HOSTS_PER_RELEASE, MAX_RELEASES};
 use super::raw::{RawConfig, RawPath, RawRelease, RawSticky};
-use super::{Config, ConfigError, Mode, PathMatch, Release, Rule, Sticky};
 use crate::hosts::{Claim, HostIndex};
-use crate::regex::{Regex, MAX_PATTERN_BYTES};
-
-/// Limits that bound the time and memory a config can take.
-pub const MAX_RELEASES: usize = 1000;
-pub const MAX_HOSTS_PER_RELEASE: usize = 100;
-pub const MAX_CONDITIONS: usize = 32;
-pub const MAX_VALUES: usize = 10_000;
-/// Checked here so the error does not repeat a huge pattern; the regex
-/// engine bounds repetition, nesting and program size itself.
-pub const MAX_REGEX_LEN: usize = MAX_PATTERN_BYTES;
+use crate::metric_names::{is_valid_release_name, same_prometheus_name, MAX_RELEASE_NAME_LEN};
+use crate::validation;
 
 /// Headers whose overwriting would break the request rather than route it.
 const RESERVED_HEADERS: [&str; 8] = [
@@ -29,8 +24,6 @@ const RESERVED_HEADERS: [&str; 8] = [
     "te",
     "upgrade",
 ];
-
-pub(super) type Result<T> = std::result::Result<T, ConfigError>;
 
 pub fn compile(raw: RawConfig) -> Result<Config> {
     if raw.releases.is_empty() {
@@ -55,7 +48,7 @@ pub fn compile(raw: RawConfig) -> Result<Config> {
         let release = compile_release(raw_release, &at)?;
         if let Some(first) = releases
             .iter()
-            .find(|r| same_metric_name(&r.name, &release.name))
+            .find(|r| same_prometheus_name(&r.name, &release.name))
         {
             return Err(ConfigError::new(
                 format!("{at}.name"),
@@ -96,13 +89,6 @@ pub fn compile(raw: RawConfig) -> Result<Config> {
         releases,
         routing_headers,
     })
-}
-
-/// Prometheus turns '-' into '_', so "a-b" and "a_b" would share counters.
-/// Quadratic over at most MAX_RELEASES names, without allocating.
-fn same_metric_name(a: &str, b: &str) -> bool {
-    let fold = |c: u8| if c == b'-' { b'_' } else { c };
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| fold(x) == fold(y))
 }
 
 /// The host index over every release; overlapping claims are errors at
@@ -201,11 +187,10 @@ fn compile_release(raw: RawRelease, at: &str) -> Result<Release> {
 }
 
 fn check_release_name(name: String, at: &str) -> Result<String> {
-    let valid_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    if name.is_empty() || name.len() > 64 || !name.chars().all(valid_char) {
+    if !is_valid_release_name(&name) {
         return Err(ConfigError::new(
             at,
-            format!("\"{name}\" is not a valid release name: use 1 to 64 of a-z, A-Z, 0-9, '-' and '_' (it names metrics)"),
+            format!("\"{name}\" is not a valid release name: use 1 to {MAX_RELEASE_NAME_LEN} of a-z, A-Z, 0-9, '-' and '_' (it names metrics)"),
         ));
     }
     Ok(name)
@@ -253,21 +238,6 @@ fn compile_hosts(raw: Vec<String>, at: &str) -> Result<Vec<String>> {
     Ok(hosts)
 }
 
-fn is_token_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
-}
-
-/// A valid HTTP header name (RFC 9110 token), lower-cased.
-pub(super) fn header_name(name: &str, at: &str) -> Result<String> {
-    if name.is_empty() || !name.chars().all(is_token_char) {
-        return Err(ConfigError::new(
-            at,
-            format!("\"{name}\" is not a valid HTTP header name"),
-        ));
-    }
-    Ok(name.to_ascii_lowercase())
-}
-
 /// A routing value: visible ASCII, so it is a valid header value, cluster
 /// name and Istio match value alike.
 fn header_value(value: String, at: &str) -> Result<String> {
@@ -278,21 +248,6 @@ fn header_value(value: String, at: &str) -> Result<String> {
         ));
     }
     Ok(value)
-}
-
-pub(super) fn compile_regex(pattern: &str, at: &str) -> Result<Regex> {
-    if pattern.len() > MAX_REGEX_LEN {
-        return Err(ConfigError::new(
-            at,
-            format!(
-                "regex is {} bytes; the limit is {MAX_REGEX_LEN}",
-                pattern.len()
-            ),
-        ));
-    }
-    // A full match of the whole value, as in Envoy and Istio.
-    Regex::new(pattern)
-        .map_err(|e| ConfigError::new(at, format!("invalid regex \"{pattern}\": {e}")))
 }
 
 fn compile_path(raw: RawPath, at: &str) -> Result<PathMatch> {
@@ -342,34 +297,9 @@ fn compile_sticky(raw: RawSticky, at: &str) -> Result<Sticky> {
     }
 }
 
-pub(super) fn cookie_name(name: String, at: &str) -> Result<String> {
-    if name.is_empty() || !name.chars().all(is_token_char) {
-        return Err(ConfigError::new(
-            at,
-            format!("\"{name}\" is not a valid cookie name"),
-        ));
-    }
-    Ok(name)
-}
-
-/// 0 to 100 with at most two decimals, as basis points.
+/// The weight as basis points, by the rule tools check it with too.
 fn weight_basis_points(weight: Option<Number>, at: &str) -> Result<u32> {
     let Some(number) = weight else { return Ok(0) };
-    let weight = number.as_f64().unwrap_or(f64::NAN);
-    if !(0.0..=100.0).contains(&weight) {
-        return Err(ConfigError::new(
-            at,
-            format!("{number} is out of range; expected 0 to 100"),
-        ));
-    }
-    let scaled = weight * 100.0;
-    let basis_points = scaled.round();
-    if (scaled - basis_points).abs() > 1e-6 {
-        return Err(ConfigError::new(
-            at,
-            format!("{number} has more than two decimals; the finest step is 0.01"),
-        ));
-    }
-    // In 0..=10000 after the range check.
-    Ok(basis_points as u32)
+    validation::weight_basis_points(number.as_f64().unwrap_or(f64::NAN))
+        .map_err(|e| ConfigError::new(at, format!("{number} {e}")))
 }

@@ -4,10 +4,12 @@
 
 use serde_json::Value;
 
-use super::compile::{compile_regex, cookie_name, header_name, Result, MAX_VALUES};
+use super::error::{ConfigError, Result};
+use super::fields::{compile_regex, cookie_name, header_name};
+use super::limits::MAX_VALUES;
 use super::raw::{kind, RawCondition};
-use super::ConfigError;
-use crate::condition::{Condition, Op, Source, OP_NAMES};
+use crate::condition::{Condition, Op, Source};
+use crate::validation::{operand_of, operator_list};
 
 pub(super) fn compile_condition(raw: RawCondition, at: &str) -> Result<Condition> {
     let source = match (raw.header, raw.cookie, raw.query) {
@@ -37,27 +39,26 @@ fn compile_op(
     let value_at = format!("{at}.value");
     let values_at = format!("{at}.values");
     // Each operator takes `value`, `values` or neither; say so when misused.
-    let takes = match name {
-        "in" | "not_in" => "values",
-        "present" | "absent" => "none",
-        _ if OP_NAMES.contains(&name) => "value",
-        _ => {
-            return Err(ConfigError::new(
-                format!("{at}.op"),
-                format!(
-                    "unknown operator \"{name}\", expected one of {}",
-                    OP_NAMES.join(", ")
-                ),
-            ))
-        }
+    let unknown = || {
+        ConfigError::new(
+            format!("{at}.op"),
+            format!(
+                "unknown operator \"{name}\", expected one of {}",
+                operator_list()
+            ),
+        )
     };
-    if takes != "value" && value.is_some() {
+    let Some(operand) = operand_of(name) else {
+        return Err(unknown());
+    };
+    let takes = operand.field();
+    if takes != Some("value") && value.is_some() {
         return Err(ConfigError::new(
             value_at,
             format!("operator \"{name}\" takes no \"value\""),
         ));
     }
-    if takes != "values" && values.is_some() {
+    if takes != Some("values") && values.is_some() {
         return Err(ConfigError::new(
             values_at,
             format!("operator \"{name}\" takes no \"values\""),
@@ -80,7 +81,9 @@ fn compile_op(
         "ge" => Op::Ge(number()?),
         "lt" => Op::Lt(number()?),
         "le" => Op::Le(number()?),
-        _ => Op::Percent(percent_value(number()?, &value_at)?),
+        "percent" => Op::Percent(percent_value(number()?, &value_at)?),
+        // In the table but not here: core/tests/validation_tables.rs fails.
+        _ => return Err(unknown()),
     })
 }
 

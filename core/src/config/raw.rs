@@ -8,7 +8,8 @@
 
 use serde_json::{Map, Number, Value};
 
-use super::{ConfigError, MAX_CONFIG_BYTES};
+use super::error::{ConfigError, Result};
+use super::limits::MAX_CONFIG_BYTES;
 
 pub struct RawConfig {
     pub releases: Vec<RawRelease>,
@@ -48,8 +49,6 @@ pub struct RawSticky {
     pub header: Option<String>,
     pub cookie: Option<String>,
 }
-
-type Result<T> = std::result::Result<T, ConfigError>;
 
 /// Reads the JSON document into the raw shapes.
 pub fn read(bytes: &[u8]) -> Result<RawConfig> {
