@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use canary_core::Mode;
+use canary_core::{weight_basis_points, Mode};
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use canaryctl::edit::{when, Change, RuleChange, Start, WaitFor};
@@ -381,19 +381,11 @@ fn parse_percent(text: &str) -> Result<serde_json::Number, String> {
     }
 }
 
-/// A weight for --weights, in basis points, checked like the config's.
+/// A weight for --weights, in basis points, checked by the config's rule.
 fn parse_weight_bp(text: &str) -> Result<u32, String> {
     let number = parse_percent(text)?;
     let percent = number.as_f64().unwrap_or(f64::NAN);
-    if !(0.0..=100.0).contains(&percent) {
-        return Err(format!("{text} is out of range; expected 0 to 100"));
-    }
-    let scaled = percent * 100.0;
-    if (scaled - scaled.round()).abs() > 1e-6 {
-        return Err(format!("{text} has more than two decimals"));
-    }
-    // In 0..=10000 after the range check.
-    Ok(scaled.round() as u32)
+    weight_basis_points(percent).map_err(|e| format!("{text} {e}"))
 }
 
 fn parse_interval(text: &str) -> Result<Duration, String> {

@@ -1,12 +1,12 @@
 //! The filter's counters as Envoy's `/stats` lists them:
 //! `wasmcustom.canary.<release>.<baseline|canary>.<rule|sticky|weight>: N`
-//! and `wasmcustom.canary.no_release: N`.
+//! and `wasmcustom.canary.no_release: N`. The names are the core's
+//! ([`CounterName`]); this reads and sums them.
 
 use std::collections::BTreeMap;
 
+use canary_core::{CounterName, Reason, Version};
 use serde::Serialize;
-
-pub const PREFIX: &str = "wasmcustom.canary.";
 
 /// Requests of one version, by reason.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -31,12 +31,11 @@ impl ByReason {
         }
     }
 
-    fn slot(&mut self, reason: &str) -> Option<&mut u64> {
+    fn slot(&mut self, reason: Reason) -> &mut u64 {
         match reason {
-            "rule" => Some(&mut self.rule),
-            "sticky" => Some(&mut self.sticky),
-            "weight" => Some(&mut self.weight),
-            _ => None,
+            Reason::Rule => &mut self.rule,
+            Reason::Sticky => &mut self.sticky,
+            Reason::Weight => &mut self.weight,
         }
     }
 
@@ -116,35 +115,27 @@ impl Counters {
             let Some((name, value)) = line.split_once(':') else {
                 continue;
             };
-            let Some(name) = name.trim().strip_prefix(PREFIX) else {
+            let Some(name) = CounterName::parse_stats(name.trim()) else {
                 continue;
             };
             let Ok(value) = value.trim().parse::<u64>() else {
                 continue;
             };
-            if name == "no_release" {
-                counters.no_release = value;
-                continue;
-            }
-            if name == "refused_plugin" {
-                counters.refused_plugin = value;
-                continue;
-            }
-            // Release names hold no dots, so the last two parts are fixed.
-            let mut parts = name.rsplitn(3, '.');
-            let (Some(reason), Some(version), Some(release)) =
-                (parts.next(), parts.next(), parts.next())
-            else {
-                continue;
-            };
-            let counts = counters.releases.entry(release.to_string()).or_default();
-            let by_reason = match version {
-                "baseline" => &mut counts.baseline,
-                "canary" => &mut counts.canary,
-                _ => continue,
-            };
-            if let Some(slot) = by_reason.slot(reason) {
-                *slot = value;
+            match name {
+                CounterName::NoRelease => counters.no_release = value,
+                CounterName::RefusedPlugin => counters.refused_plugin = value,
+                CounterName::Routed {
+                    release,
+                    version,
+                    reason,
+                } => {
+                    let counts = counters.releases.entry(release.to_string()).or_default();
+                    let by_reason = match version {
+                        Version::Baseline => &mut counts.baseline,
+                        Version::Canary => &mut counts.canary,
+                    };
+                    *by_reason.slot(reason) = value;
+                }
             }
         }
         counters
@@ -235,7 +226,8 @@ cluster.x.upstream_rq: 7
         );
         assert_eq!(pay.canary.total(), 20);
         assert_eq!(pay.canary_share(), Some(20.0));
-        assert_eq!(counters.releases["odd"].total(), 0);
+        // Not a counter of the filter (no such version): no phantom release.
+        assert!(!counters.releases.contains_key("odd"));
         assert_eq!(Counters::parse("").releases.len(), 0);
     }
 
