@@ -2,18 +2,17 @@
 //! translation into the library's plain types. The only module that knows
 //! clap.
 
+mod convert;
+mod parse;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
-use canary_core::{weight_basis_points, Mode};
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
-use canaryctl::edit::{when, Change, RuleChange, Start, WaitFor};
-use canaryctl::simulate::request::{parse_header, parse_pair, RequestFlags};
-use canaryctl::simulate::SimulateOptions;
-use canaryctl::status::StatusOptions;
-use canaryctl::wait::WaitOptions;
-use canaryctl::{Admin, CliError, Kind};
+use canaryctl::edit::when;
+use canaryctl::simulate::request::{parse_header, parse_pair};
+use parse::{parse_interval, parse_percent, parse_weight_bp};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -142,16 +141,6 @@ pub enum KindArg {
     Wasmplugin,
 }
 
-impl FileArgs {
-    pub fn kind(&self) -> Option<Kind> {
-        self.kind.map(|kind| match kind {
-            KindArg::Plugin => Kind::Plugin,
-            KindArg::Ecds => Kind::Ecds,
-            KindArg::Wasmplugin => Kind::Wasmplugin,
-        })
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
     #[command(flatten)]
@@ -272,133 +261,6 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
-impl WaitArgs {
-    pub fn wait_for(&self) -> Result<Option<WaitFor>, CliError> {
-        match (&self.admin, self.wait) {
-            (Some(admin), true) => Ok(Some(WaitFor {
-                admin: Admin::parse(admin).map_err(CliError::new)?,
-                timeout: self.timeout,
-            })),
-            _ => Ok(None),
-        }
-    }
-}
-
-impl RuleArgs {
-    pub fn change(&self) -> Change {
-        let path = if self.no_path {
-            Some(None)
-        } else {
-            [
-                ("prefix", &self.path_prefix),
-                ("exact", &self.path_exact),
-                ("regex", &self.path_regex),
-            ]
-            .into_iter()
-            .find_map(|(kind, value)| value.as_ref().map(|v| Some(serde_json::json!({ kind: v }))))
-        };
-        let conditions = if self.no_conditions {
-            Some(None)
-        } else if self.when.is_empty() {
-            None
-        } else {
-            Some(Some(self.when.clone()))
-        };
-        Change::Rule(RuleChange {
-            path,
-            mode: self.mode.map(|m| match m {
-                ModeArg::All => Mode::All,
-                ModeArg::Any => Mode::Any,
-            }),
-            conditions,
-            clear: self.clear,
-        })
-    }
-}
-
-impl StartArgs {
-    pub fn change(&self) -> Change {
-        Change::Start(Start {
-            canary: self.canary.clone(),
-            baseline: self.baseline.clone(),
-            force: self.force,
-        })
-    }
-}
-
-impl SimulateArgs {
-    pub fn options(&self) -> SimulateOptions {
-        SimulateOptions {
-            file: self.file.file.clone(),
-            kind: self.file.kind(),
-            requests: self.requests,
-            request: RequestFlags {
-                headers: self.headers.clone(),
-                path: self.path.clone(),
-                host: self.host.clone(),
-                cookies: self.cookies.clone(),
-                queries: self.queries.clone(),
-            },
-            seed: self.seed,
-            users: self.users,
-            weights: self.weights.clone(),
-            json: self.json,
-        }
-    }
-}
-
-impl StatusArgs {
-    pub fn options(&self) -> Result<StatusOptions, CliError> {
-        Ok(StatusOptions {
-            admin: Admin::parse(&self.admin).map_err(CliError::new)?,
-            watch: self.watch,
-            interval: self.interval,
-            count: self.count,
-            json: self.json,
-        })
-    }
-}
-
-impl WaitCommandArgs {
-    pub fn options(&self) -> Result<WaitOptions, CliError> {
-        Ok(WaitOptions {
-            admin: Admin::parse(&self.admin).map_err(CliError::new)?,
-            file: self.file.clone(),
-            timeout: self.timeout,
-            command: self.command.clone(),
-        })
-    }
-}
-
-/// A weight as the config writes it: "20", "12.5", "50%".
-fn parse_percent(text: &str) -> Result<serde_json::Number, String> {
-    let trimmed = text.trim().trim_end_matches('%').trim();
-    match serde_json::from_str::<serde_json::Value>(trimmed) {
-        Ok(serde_json::Value::Number(number)) => Ok(number),
-        _ => Err(format!(
-            "\"{text}\" is not a number; give a percent such as 20 or 12.5"
-        )),
-    }
-}
-
-/// A weight for --weights, in basis points, checked by the config's rule.
-fn parse_weight_bp(text: &str) -> Result<u32, String> {
-    let number = parse_percent(text)?;
-    let percent = number.as_f64().unwrap_or(f64::NAN);
-    weight_basis_points(percent).map_err(|e| format!("{text} {e}"))
-}
-
-fn parse_interval(text: &str) -> Result<Duration, String> {
-    let seconds: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("\"{text}\" is not a number of seconds"))?;
-    if !(0.05..=86_400.0).contains(&seconds) {
-        return Err("the interval must be from 0.05 to 86400 seconds".to_string());
-    }
-    Ok(Duration::from_secs_f64(seconds))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,25 +269,5 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn percents_and_weights() {
-        assert_eq!(parse_percent("50%").unwrap().to_string(), "50");
-        assert_eq!(parse_percent(" 12.5 ").unwrap().to_string(), "12.5");
-        assert!(parse_percent("ten").is_err());
-        assert_eq!(parse_weight_bp("12.34").unwrap(), 1234);
-        assert_eq!(parse_weight_bp("100").unwrap(), 10_000);
-        assert!(parse_weight_bp("100.5").is_err());
-        assert!(parse_weight_bp("1.234").is_err());
-        assert!(parse_weight_bp("-1").is_err());
-    }
-
-    #[test]
-    fn intervals() {
-        assert_eq!(parse_interval("0.5").unwrap().as_millis(), 500);
-        assert!(parse_interval("0").is_err());
-        assert!(parse_interval("NaN").is_err());
-        assert!(parse_interval("x").is_err());
     }
 }
