@@ -254,6 +254,25 @@ fn edit_with_wait_reports_envoys_verdict() {
     ]);
     assert!(stderr.contains("Envoy watches ECDS files only"), "{stderr}");
     assert_eq!(read(&plugin), PLUGIN);
+    // No admin to ask: refused before anything is written.
+    let before = read(&path);
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let nobody = format!("http://127.0.0.1:{port}");
+    let stderr = rejected(&[
+        "set-weight",
+        &path,
+        "web",
+        "45",
+        "--wait",
+        "--admin",
+        &nobody,
+    ]);
+    assert!(stderr.contains("cannot reach Envoy's admin"), "{stderr}");
+    assert_eq!(read(&path), before);
     // --wait and --admin go together.
     assert_eq!(canaryctl(&["rollback", &plugin, "web", "--wait"]).code, 2);
 }
