@@ -54,15 +54,24 @@ ecds_resource() {
     "WASM_FILTER=$(wasm_filter "$1" "$2")"
 }
 
-# write_ecds_file ECDS_FILE WASM_PATH PLUGIN_JSON_FILE VERSION: writes the
-# ECDS file the way Envoy needs it: in full under a sibling staging folder,
-# then renamed into the watched folder (Envoy reloads on a move only).
-write_ecds_file() {
+# stage_ecds_file ECDS_FILE WASM_PATH PLUGIN_JSON_FILE VERSION: writes the
+# new ECDS file in full under a sibling staging folder and prints its path,
+# ready to be renamed over ECDS_FILE (Envoy reloads on a move only).
+stage_ecds_file() {
   local target="$1" staging
   staging="$(dirname "$(dirname "$target")")/ecds-staging"
   mkdir -p "$staging"
   ecds_resource "$2" "$3" "$4" >"$staging/$(basename "$target")"
-  mv -f "$staging/$(basename "$target")" "$target"
+  printf '%s\n' "$staging/$(basename "$target")"
+}
+
+# write_ecds_file ECDS_FILE WASM_PATH PLUGIN_JSON_FILE VERSION: writes the
+# ECDS file the way Envoy needs it: staged in full, then renamed into the
+# watched folder.
+write_ecds_file() {
+  local staged
+  staged="$(stage_ecds_file "$@")"
+  mv -f "$staged" "$1"
 }
 
 # bootstrap_ecds ADMIN FRONT V1 V2 ECDS_FILE: the bootstrap in ECDS mode.

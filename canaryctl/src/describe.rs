@@ -2,7 +2,8 @@
 //! that `canaryctl rule --when` reads, so what `show` prints can be typed back.
 
 use canary_core::{Condition, Mode, Op, PathMatch, Release, Rule, Source, Sticky};
-use serde_json::{json, Value};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 
 /// Basis points as a percent with only the decimals it needs: 20%, 12.5%, 0.01%.
 pub fn percent(basis_points: u32) -> String {
@@ -15,12 +16,18 @@ pub fn percent(basis_points: u32) -> String {
     }
 }
 
-/// Basis points as a JSON number of percent.
-pub fn percent_number(basis_points: u32) -> Value {
-    if basis_points % 100 == 0 {
-        json!(basis_points / 100)
-    } else {
-        json!(f64::from(basis_points) / 100.0)
+/// A weight in basis points that serializes as a number of percent: 20,
+/// 12.5, 0.01.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Percent(pub u32);
+
+impl Serialize for Percent {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.0 % 100 == 0 {
+            serializer.serialize_u32(self.0 / 100)
+        } else {
+            serializer.serialize_f64(f64::from(self.0) / 100.0)
+        }
     }
 }
 
@@ -31,14 +38,6 @@ fn word(value: &str) -> String {
     } else {
         value.to_string()
     }
-}
-
-/// The pattern as written in the config (the core anchors it).
-fn regex_source(anchored: &str) -> &str {
-    anchored
-        .strip_prefix("^(?:")
-        .and_then(|p| p.strip_suffix(")$"))
-        .unwrap_or(anchored)
 }
 
 fn list(values: &[String]) -> String {
@@ -61,7 +60,7 @@ pub fn condition(condition: &Condition) -> String {
         Op::Prefix(v) => format!("prefix {}", word(v)),
         Op::Suffix(v) => format!("suffix {}", word(v)),
         Op::Contains(v) => format!("contains {}", word(v)),
-        Op::Regex(re) => format!("regex {}", word(regex_source(re.as_str()))),
+        Op::Regex(re) => format!("regex {}", word(re.as_str())),
         Op::In(values) => format!("in {}", list(values)),
         Op::NotIn(values) => format!("not_in {}", list(values)),
         Op::Present => "present".to_string(),
@@ -79,7 +78,7 @@ pub fn path(path: &PathMatch) -> String {
     match path {
         PathMatch::Exact(p) => format!("path exact {p}"),
         PathMatch::Prefix(p) => format!("path prefix {p}"),
-        PathMatch::Regex(re) => format!("path regex {}", regex_source(re.as_str())),
+        PathMatch::Regex(re) => format!("path regex {}", re.as_str()),
     }
 }
 
@@ -151,36 +150,72 @@ pub fn release_text(release: &Release) -> String {
     )
 }
 
-pub fn release_json(release: &Release) -> Value {
-    let rule = release.rule.as_ref().map(|r| {
-        json!({
-            "text": rule(Some(r)),
-            "path": r.path.as_ref().map(path),
-            "mode": match r.mode { Mode::All => "all", Mode::Any => "any" },
-            "conditions": r.conditions.iter().map(condition).collect::<Vec<_>>(),
-        })
+/// A release's rule, as `show --json` gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleView {
+    /// The whole rule in one line.
+    pub text: String,
+    pub path: Option<String>,
+    /// `all` or `any`.
+    pub mode: &'static str,
+    /// Each in `rule --when` syntax.
+    pub conditions: Vec<String>,
+}
+
+/// Where a sticky release reads its key: `{"header": name}` or `{"cookie": name}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StickyView {
+    Header(String),
+    Cookie(String),
+}
+
+/// A release, as `show --json` gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReleaseView {
+    pub name: String,
+    pub hosts: Vec<String>,
+    pub every_host: bool,
+    pub header: String,
+    pub baseline: String,
+    pub canary: String,
+    pub rule: Option<RuleView>,
+    pub weight: Percent,
+    pub sticky: Option<StickyView>,
+}
+
+pub fn release_view(release: &Release) -> ReleaseView {
+    let rule = release.rule.as_ref().map(|r| RuleView {
+        text: rule(Some(r)),
+        path: r.path.as_ref().map(path),
+        mode: match r.mode {
+            Mode::All => "all",
+            Mode::Any => "any",
+        },
+        conditions: r.conditions.iter().map(condition).collect(),
     });
     let sticky = release.sticky.as_ref().map(|s| match s {
-        Sticky::Header(name) => json!({"header": name}),
-        Sticky::Cookie(name) => json!({"cookie": name}),
+        Sticky::Header(name) => StickyView::Header(name.clone()),
+        Sticky::Cookie(name) => StickyView::Cookie(name.clone()),
     });
-    json!({
-        "name": release.name,
-        "hosts": release.hosts,
-        "every_host": release.hosts.is_empty(),
-        "header": release.header,
-        "baseline": release.baseline,
-        "canary": release.canary,
-        "rule": rule,
-        "weight": percent_number(release.weight_bp),
-        "sticky": sticky,
-    })
+    ReleaseView {
+        name: release.name.clone(),
+        hosts: release.hosts.clone(),
+        every_host: release.hosts.is_empty(),
+        header: release.header.clone(),
+        baseline: release.baseline.clone(),
+        canary: release.canary.clone(),
+        rule,
+        weight: Percent(release.weight_bp),
+        sticky,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use canary_core::Config;
+    use serde_json::json;
 
     #[test]
     fn percents_keep_only_needed_decimals() {
@@ -195,8 +230,8 @@ mod tests {
         for (bp, want) in cases {
             assert_eq!(percent(bp), want);
         }
-        assert_eq!(percent_number(2000), json!(20));
-        assert_eq!(percent_number(1250), json!(12.5));
+        assert_eq!(serde_json::to_value(Percent(2000)).unwrap(), json!(20));
+        assert_eq!(serde_json::to_value(Percent(1250)).unwrap(), json!(12.5));
     }
 
     fn first_release(json: &str) -> Release {
@@ -235,7 +270,7 @@ mod tests {
             r#"{"releases":[{"name":"pay","hosts":["Pay.example.com"],"header":"X-V","baseline":"v1","canary":"v2",
             "weight":12.5,"sticky":{"cookie":"uid"}}]}"#,
         );
-        let value = release_json(&release);
+        let value = serde_json::to_value(release_view(&release)).unwrap();
         assert_eq!(value["hosts"], json!(["pay.example.com"]));
         assert_eq!(value["header"], "x-v");
         assert_eq!(value["weight"], json!(12.5));

@@ -1,4 +1,5 @@
-//! The one error type of the CLI: a message for stderr and exit status 1.
+//! The one error type of the library and the CLI: a message for stderr and
+//! exit status 1, with the cases a caller may act on kept apart.
 
 use std::fmt;
 use std::io;
@@ -8,6 +9,9 @@ use std::path::Path;
 pub enum CliError {
     /// A rejected input or a failed step, said in one line.
     Failed(String),
+    /// The file changed between reading it and writing the edit (another
+    /// writer); nothing was written.
+    Changed(String),
     /// stdout was closed (as by `| head`): stop quietly.
     BrokenPipe,
 }
@@ -26,11 +30,13 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::Failed(message) => f.write_str(message),
+            CliError::Failed(message) | CliError::Changed(message) => f.write_str(message),
             CliError::BrokenPipe => f.write_str("stdout closed"),
         }
     }
 }
+
+impl std::error::Error for CliError {}
 
 /// Writing to stdout fails only when it is gone; `println!` would panic then.
 impl From<io::Error> for CliError {

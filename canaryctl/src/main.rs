@@ -1,47 +1,96 @@
-//! canaryctl: the release steps of the canary filter as commands. It shares
-//! the filter's config checks and decision through `canary-core`, so what it
-//! accepts, explains and simulates is what the filter does.
+//! canaryctl: the release steps of the canary filter as commands. This
+//! binary only parses the command line (`cli`) into the library's plain
+//! types and calls it; see the library's documentation for the API.
 
 mod cli;
-mod describe;
-mod document;
-mod edit;
-mod error;
-mod inspect;
-mod simulate;
-mod status;
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 
+use canaryctl::edit::{self, Change};
+use canaryctl::{inspect, simulate, status, wait, CliError, Result};
 use cli::{Cli, Command};
-use edit::start::Start;
-use edit::{RuleChange, Step};
-use error::{CliError, Result};
 
 fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     match cli.command {
-        Command::Validate { file, json } => inspect::validate(&file, json, out),
-        Command::Show { file, json } => inspect::show(&file, json, out),
-        Command::Simulate(args) => simulate::run(&args, out),
+        Command::Validate { file, json } => inspect::validate(&file.file, file.kind(), json, out),
+        Command::Show { file, json } => inspect::show(&file.file, file.kind(), json, out),
+        Command::Simulate(args) => simulate::run(&args.options(), out),
         Command::SetWeight {
             file,
             release,
             percent,
-        } => edit::run(&file, &release, &Step::SetWeight(percent), out),
+            wait,
+        } => {
+            let change = Change::SetWeight(percent);
+            let wait = wait.wait_for()?;
+            edit::run(
+                &file.file,
+                file.kind(),
+                &release,
+                &change,
+                wait.as_ref(),
+                out,
+            )
+        }
         Command::Rule(args) => {
-            let step = Step::Rule(RuleChange::from_args(&args));
-            edit::run(&args.file, &args.release, &step, out)
+            let wait = args.wait.wait_for()?;
+            let (file, kind) = (&args.file.file, args.file.kind());
+            edit::run(
+                file,
+                kind,
+                &args.release,
+                &args.change(),
+                wait.as_ref(),
+                out,
+            )
         }
-        Command::Complete { file, release } => edit::run(&file, &release, &Step::Complete, out),
-        Command::Rollback { file, release } => edit::run(&file, &release, &Step::Rollback, out),
+        Command::Complete {
+            file,
+            release,
+            wait,
+        } => {
+            let wait = wait.wait_for()?;
+            edit::run(
+                &file.file,
+                file.kind(),
+                &release,
+                &Change::Complete,
+                wait.as_ref(),
+                out,
+            )
+        }
+        Command::Rollback {
+            file,
+            release,
+            wait,
+        } => {
+            let wait = wait.wait_for()?;
+            edit::run(
+                &file.file,
+                file.kind(),
+                &release,
+                &Change::Rollback,
+                wait.as_ref(),
+                out,
+            )
+        }
         Command::Start(args) => {
-            let step = Step::Start(Start::from_args(&args));
-            edit::run(&args.file, &args.release, &step, out)
+            let wait = args.wait.wait_for()?;
+            let (file, kind) = (&args.file.file, args.file.kind());
+            edit::run(
+                file,
+                kind,
+                &args.release,
+                &args.change(),
+                wait.as_ref(),
+                out,
+            )
         }
-        Command::Status(args) => status::run(&args, out),
+        Command::Status(args) => status::run(&args.options()?, out),
+        Command::Wait(args) => wait::run(&args.options()?, out),
     }
 }
 

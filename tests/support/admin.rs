@@ -2,16 +2,19 @@
 //! interface and its ECDS file: stats, Prometheus metrics, new plugin configs.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::atomic::Ordering;
-use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::envoy::{write_renamed, Envoy, FILTER_NAME, POLL, TAIL_LINES};
+use canaryctl::applied::{self, Verdict, Watch};
+use canaryctl::document::EcdsFilter;
+
+use super::envoy::{write_renamed, Envoy, FILTER_NAME, TAIL_LINES};
 use super::http::{Client, Request};
 use super::render::{self, Mode};
 
 /// Bound on waiting for Envoy to apply or reject an ECDS update.
-const ECDS_TIMEOUT: Duration = Duration::from_secs(30);
+pub const ECDS_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What Envoy did with a new ECDS config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +26,38 @@ pub enum EcdsOutcome {
     Rejected,
 }
 
+impl From<Verdict> for EcdsOutcome {
+    fn from(verdict: Verdict) -> Self {
+        match verdict {
+            Verdict::Applied => EcdsOutcome::Applied,
+            Verdict::Refused => EcdsOutcome::Rejected,
+        }
+    }
+}
+
+/// The Wasm filter the ECDS file at `file` delivers, as canaryctl reads it.
+pub fn ecds_filter(file: &Path) -> EcdsFilter {
+    canaryctl::wait::ecds_filter(file).unwrap_or_else(|e| panic!("cannot read the ECDS file: {e}"))
+}
+
 impl Envoy {
+    /// Starts watching the canary filter's ECDS counters, before a change;
+    /// the verdict comes from canaryctl's library, as `canaryctl --wait`'s.
+    pub fn ecds_watch(&self) -> Watch {
+        let admin = canaryctl::Admin::parse(&format!("http://{}", self.admin))
+            .unwrap_or_else(|e| panic!("{e}"));
+        Watch::begin(&admin, FILTER_NAME).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Waits (bounded) for Envoy's verdict on the change since `watch`
+    /// began; panics with the log's tail when there is none.
+    pub fn ecds_verdict(&self, watch: &Watch, filter_changed: bool) -> EcdsOutcome {
+        match watch.wait(filter_changed, ECDS_TIMEOUT) {
+            Ok(verdict) => verdict.into(),
+            Err(error) => panic!("{error}\n{}", self.log_tail(TAIL_LINES)),
+        }
+    }
+
     /// GET `path_and_query` from the admin interface; panics unless 200.
     pub fn admin_get(&self, path_and_query: &str) -> String {
         let response = Client::new(self.admin).send(
@@ -86,17 +120,8 @@ impl Envoy {
             Mode::Ecds,
             "apply_plugin_config needs an Envoy started in ECDS mode"
         );
-        let success = ecds_stat("update_success");
-        let rejected = ecds_stat("update_rejected");
-        // `update_success` rises when the main thread accepts the config;
-        // `config_reload` once every worker holds it. Requests are only sure
-        // to see the new config after both.
-        let reloaded = ecds_stat("config_reload");
-        let before = (
-            self.counter(&success),
-            self.counter(&rejected),
-            self.counter(&reloaded),
-        );
+        let before = ecds_filter(&self.ecds_file);
+        let watch = self.ecds_watch();
         let version = self.ecds_version.fetch_add(1, Ordering::SeqCst) + 1;
         write_renamed(
             &self.ecds_file,
@@ -106,26 +131,14 @@ impl Envoy {
                 &format!("harness-{version}"),
             ),
         );
-        let deadline = Instant::now() + ECDS_TIMEOUT;
-        while Instant::now() < deadline {
-            if self.counter(&success) > before.0 && self.counter(&reloaded) > before.2 {
-                return EcdsOutcome::Applied;
-            }
-            if self.counter(&rejected) > before.1 {
-                return EcdsOutcome::Rejected;
-            }
-            sleep(POLL);
-        }
-        panic!(
-            "Envoy neither applied nor rejected the new ECDS config within {ECDS_TIMEOUT:?}\n{}",
-            self.log_tail(TAIL_LINES)
-        )
+        let changed = ecds_filter(&self.ecds_file) != before;
+        self.ecds_verdict(&watch, changed)
     }
 }
 
 /// The ECDS subscription's stat `name` for the canary filter.
 pub fn ecds_stat(name: &str) -> String {
-    format!("extension_config_discovery.http_filter.{FILTER_NAME}.{name}")
+    applied::stat_name(FILTER_NAME, name)
 }
 
 /// The value of a Prometheus sample `name` or `name{}` in `text`.

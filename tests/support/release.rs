@@ -22,10 +22,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use canaryctl::document::EcdsFilter;
 
-use super::admin::{ecds_stat, EcdsOutcome};
-use super::envoy::{Envoy, POLL, TAIL_LINES};
+use super::admin::{ecds_filter, EcdsOutcome};
+use super::envoy::Envoy;
 use super::http::{Client, Request, Response};
 use super::repo_root;
 
@@ -35,8 +35,6 @@ const LOAD_PAUSE: Duration = Duration::from_millis(1);
 /// Hard bounds on the background client, should nothing stop it.
 const LOAD_MAX_REQUESTS: u64 = 100_000;
 const LOAD_MAX_TIME: Duration = Duration::from_secs(120);
-/// Bound on waiting for Envoy's verdict on a new ECDS file.
-const VERDICT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The canaryctl binary the tests drive.
 #[derive(Debug, Clone)]
@@ -327,9 +325,9 @@ impl Drop for StopOnDrop<'_> {
 #[derive(Debug)]
 pub struct EcdsWatch {
     file: PathBuf,
-    /// The `typed_config` Envoy last received, applied or not: Envoy
-    /// rebuilds the filter only when it changes (it compares hashes).
-    delivered: Value,
+    /// The filter Envoy last received, applied or not: Envoy rebuilds the
+    /// filter only when its `typed_config` changes (it compares hashes).
+    delivered: EcdsFilter,
 }
 
 impl EcdsWatch {
@@ -337,7 +335,7 @@ impl EcdsWatch {
     pub fn new(file: &Path) -> Self {
         Self {
             file: file.to_path_buf(),
-            delivered: typed_config(file),
+            delivered: ecds_filter(file),
         }
     }
 
@@ -346,51 +344,14 @@ impl EcdsWatch {
     }
 
     /// Runs `change`, which renames a new file into place (or does
-    /// nothing), and waits (bounded) for Envoy's verdict on it.
-    ///
-    /// `update_success` rises on the main thread when an update is
-    /// accepted; `config_reload` once every worker holds the new filter (and
-    /// after a rejection too), so a changed config counts as applied only
-    /// when both have risen; an unchanged one is applied with no reload.
+    /// nothing), and waits (bounded) for Envoy's verdict on it, decided by
+    /// canaryctl's library (`canaryctl::applied`), as `canaryctl --wait` is.
     pub fn change<T>(&mut self, envoy: &Envoy, change: impl FnOnce() -> T) -> (EcdsOutcome, T) {
-        let counters = || {
-            ["update_success", "update_rejected", "config_reload"]
-                .map(|name| envoy.counter(&ecds_stat(name)))
-        };
-        let [success, rejected, reload] = counters();
+        let watch = envoy.ecds_watch();
         let result = change();
-        let now = typed_config(&self.file);
+        let now = ecds_filter(&self.file);
         let rebuilt = now != self.delivered;
         self.delivered = now;
-        let deadline = Instant::now() + VERDICT_TIMEOUT;
-        loop {
-            let [s, r, c] = counters();
-            let outcome = match (s > success, r > rejected) {
-                (false, false) => None,
-                (true, false) => Some(EcdsOutcome::Applied),
-                (false, true) => Some(EcdsOutcome::Rejected),
-                (true, true) => panic!("one file, two verdicts"),
-            };
-            if let Some(outcome) = outcome.filter(|_| !rebuilt || c > reload) {
-                return (outcome, result);
-            }
-            assert!(
-                Instant::now() < deadline,
-                "Envoy gave no verdict on {} in {VERDICT_TIMEOUT:?}\n{}",
-                self.file.display(),
-                envoy.log_tail(TAIL_LINES)
-            );
-            sleep(POLL);
-        }
+        (envoy.ecds_verdict(&watch, rebuilt), result)
     }
-}
-
-/// The Wasm filter's `typed_config` in the ECDS file (JSON, as the harness
-/// and canaryctl write it).
-fn typed_config(file: &Path) -> Value {
-    let text =
-        fs::read_to_string(file).unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
-    let doc: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} is not JSON: {e}", file.display()));
-    doc["resources"][0]["typed_config"].clone()
 }

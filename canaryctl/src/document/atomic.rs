@@ -1,3 +1,5 @@
+//! Hand-written: no crate keeps the file's permissions, refuses symlinks and re-checks the content hash between the write and the rename.
+//!
 //! Replacing a file so that no reader ever sees half of it: the new content
 //! goes to a temporary file in the same directory, is flushed to disk, and
 //! is renamed over the old one. The rename is also what Envoy's ECDS file
@@ -6,6 +8,25 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// The SHA-256 of a file's bytes: an edit is written only if the file still
+/// has the hash it had when it was read.
+pub type ContentHash = [u8; 32];
+
+pub fn content_hash(bytes: &[u8]) -> ContentHash {
+    Sha256::digest(bytes).into()
+}
+
+/// Why a checked write did not happen. Either way the file is as it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteError {
+    /// The file's content is no longer the one the edit was planned on.
+    Changed,
+    /// Any other failure, said in words.
+    Failed(String),
+}
 
 fn temp_path(path: &Path) -> Result<PathBuf, String> {
     let name = path
@@ -21,17 +42,41 @@ fn temp_path(path: &Path) -> Result<PathBuf, String> {
 
 /// Writes `contents` to `path` atomically, keeping its permissions.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), String> {
-    let metadata = fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+    write_checked(path, contents, None).map_err(|e| match e {
+        WriteError::Changed => "changed while it was written".to_string(),
+        WriteError::Failed(message) => message,
+    })
+}
+
+/// Like [`write_atomically`], but refuses (writing nothing) unless the file
+/// still hashes to `expected`, checked after the new content is on disk and
+/// just before the rename, so that a concurrent writer is not overwritten.
+/// (A writer that lands in the instant between that check and the rename
+/// still loses; only a lock every writer honours would close that gap.)
+pub fn write_if_unchanged(
+    path: &Path,
+    contents: &[u8],
+    expected: &ContentHash,
+) -> Result<(), WriteError> {
+    write_checked(path, contents, Some(expected))
+}
+
+fn write_checked(
+    path: &Path,
+    contents: &[u8],
+    expected: Option<&ContentHash>,
+) -> Result<(), WriteError> {
+    let metadata = fs::symlink_metadata(path).map_err(|e| WriteError::Failed(e.to_string()))?;
     if metadata.file_type().is_symlink() {
-        return Err("is a symbolic link; canaryctl replaces files by renaming, which would replace the link itself: give the link's target instead".to_string());
+        return Err(WriteError::Failed("is a symbolic link; canaryctl replaces files by renaming, which would replace the link itself: give the link's target instead".to_string()));
     }
-    let temp = temp_path(path)?;
-    let result = write_then_rename(&temp, path, contents, metadata.permissions());
+    let temp = temp_path(path).map_err(WriteError::Failed)?;
+    let result = write_then_rename(&temp, path, contents, metadata.permissions(), expected);
     if result.is_err() {
         // Best effort: the original is intact either way.
         let _ = fs::remove_file(&temp);
     }
-    result.map_err(|e| format!("cannot write: {e}"))
+    result
 }
 
 fn write_then_rename(
@@ -39,15 +84,27 @@ fn write_then_rename(
     path: &Path,
     contents: &[u8],
     permissions: fs::Permissions,
-) -> std::io::Result<()> {
+    expected: Option<&ContentHash>,
+) -> Result<(), WriteError> {
+    let io = |e: std::io::Error| WriteError::Failed(format!("cannot write: {e}"));
     // A temp file left by a killed run of this same pid is stale.
     let _ = fs::remove_file(temp);
-    let mut file = OpenOptions::new().write(true).create_new(true).open(temp)?;
-    file.write_all(contents)?;
-    file.set_permissions(permissions)?;
-    file.sync_all()?;
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(temp)
+        .map_err(io)?;
+    file.write_all(contents).map_err(io)?;
+    file.set_permissions(permissions).map_err(io)?;
+    file.sync_all().map_err(io)?;
     drop(file);
-    fs::rename(temp, path)?;
+    if let Some(expected) = expected {
+        let now = fs::read(path).map_err(io)?;
+        if content_hash(&now) != *expected {
+            return Err(WriteError::Changed);
+        }
+    }
+    fs::rename(temp, path).map_err(io)?;
     // Make the rename itself durable; not every filesystem allows this.
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         let _ = File::open(dir).and_then(|d| d.sync_all());
@@ -99,6 +156,24 @@ mod tests {
             .unwrap_err()
             .contains("symbolic link"));
         assert_eq!(fs::read_to_string(&file).unwrap(), "new");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_changed_file_is_not_overwritten() {
+        let dir = scratch("changed");
+        let file = dir.join("plugin.json");
+        fs::write(&file, "read").unwrap();
+        let read = content_hash(b"read");
+        fs::write(&file, "theirs").unwrap();
+        assert_eq!(
+            write_if_unchanged(&file, b"mine", &read),
+            Err(WriteError::Changed)
+        );
+        assert_eq!(fs::read_to_string(&file).unwrap(), "theirs");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1, "no temp file left");
+        write_if_unchanged(&file, b"mine", &content_hash(b"theirs")).unwrap();
+        assert_eq!(fs::read_to_string(&file).unwrap(), "mine");
         fs::remove_dir_all(dir).unwrap();
     }
 

@@ -25,6 +25,17 @@ impl Place {
     }
 }
 
+impl Place {
+    /// The resource's name and its `typed_config` in `doc`.
+    pub fn filter<'d>(&self, doc: &'d Value) -> Option<(&'d str, &'d Value)> {
+        let resource = doc.get("resources")?.get(self.resource)?;
+        Some((
+            resource.get("name")?.as_str()?,
+            resource.get("typed_config")?,
+        ))
+    }
+}
+
 fn type_of(value: &Value) -> Option<&str> {
     value.get("@type").and_then(Value::as_str)
 }

@@ -16,14 +16,14 @@ mod yaml_emit;
 use std::path::{Path, PathBuf};
 
 use canary_core::Config;
-use clap::ValueEnum;
 use serde_json::Value;
 
 use crate::error::{CliError, Result};
 
-pub use atomic::write_atomically;
+pub use atomic::{content_hash, write_atomically, write_if_unchanged, ContentHash, WriteError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// The plugin JSON.
     Plugin,
@@ -82,6 +82,17 @@ pub struct Document {
     location: Location,
     /// The plugin JSON exactly as the filter would receive it.
     plugin_bytes: Vec<u8>,
+    /// The hash of the bytes read, to detect a concurrent writer.
+    hash: ContentHash,
+}
+
+/// The Wasm filter an ECDS file delivers: the subscription's name (the
+/// `extension_config_discovery.http_filter.<name>.*` counters) and its
+/// `typed_config`, whose change makes Envoy rebuild the filter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EcdsFilter {
+    pub name: String,
+    pub typed_config: Value,
 }
 
 impl Document {
@@ -125,6 +136,7 @@ impl Document {
                 kind.describe()
             )));
         }
+        let hash = content_hash(&bytes);
         let doc = docs.get(doc_index).unwrap_or(&Value::Null);
         let (location, plugin_bytes) = match kind {
             Kind::Plugin if syntax == Syntax::Json => (Location::Whole, bytes.clone()),
@@ -153,6 +165,25 @@ impl Document {
             doc_index,
             location,
             plugin_bytes,
+            hash,
+        })
+    }
+
+    /// The hash of the bytes this document was read from.
+    pub fn hash(&self) -> &ContentHash {
+        &self.hash
+    }
+
+    /// For an ECDS file: the Wasm filter it delivers.
+    pub fn ecds_filter(&self) -> Option<EcdsFilter> {
+        let Location::EcdsString(place) = &self.location else {
+            return None;
+        };
+        let doc = self.docs.get(self.doc_index)?;
+        let (name, typed_config) = place.filter(doc)?;
+        Some(EcdsFilter {
+            name: name.to_string(),
+            typed_config: typed_config.clone(),
         })
     }
 

@@ -1,3 +1,5 @@
+//! Hand-written: the block must be in Kubernetes style (sequences indented under their key, which serde_norway does not do) and quote every scalar a YAML 1.1 reader would not take as a string.
+//!
 //! Block YAML for a JSON value, readable the same way by YAML 1.1 parsers
 //! (kubectl, Istio: there `on`, `yes`, `n` and `0777` are not strings) and
 //! YAML 1.2 ones: a string is written plain only when no parser could take

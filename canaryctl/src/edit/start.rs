@@ -6,8 +6,6 @@
 
 use canary_core::Release;
 
-use super::Step;
-use crate::cli::StartArgs;
 use crate::describe;
 
 #[derive(Debug, Clone)]
@@ -40,7 +38,7 @@ fn is_complete(release: &Release) -> bool {
 }
 
 /// "weight 20%, rule header env equals test", as the other edits say it.
-fn state(release: &Release) -> String {
+pub fn state(release: &Release) -> String {
     format!(
         "weight {}, rule {}",
         describe::percent(release.weight_bp),
@@ -49,14 +47,6 @@ fn state(release: &Release) -> String {
 }
 
 impl Start {
-    pub fn from_args(args: &StartArgs) -> Self {
-        Start {
-            canary: args.canary.clone(),
-            baseline: args.baseline.clone(),
-            force: args.force,
-        }
-    }
-
     fn new_baseline<'s>(&'s self, release: &'s Release) -> &'s str {
         self.baseline.as_deref().unwrap_or(&release.canary)
     }
@@ -86,7 +76,7 @@ impl Start {
 
     /// A line saying that requests changed version, when they did (only
     /// with --force or an explicit --baseline).
-    fn moved(&self, before: &Release) -> Option<String> {
+    pub fn moved(&self, before: &Release) -> Option<String> {
         let baseline = self.new_baseline(before);
         let went_to = match serving(before) {
             Serving::All(version) if version == baseline => return None,
@@ -100,14 +90,6 @@ impl Start {
             "{}: requests moved: they {went_to}; every request now goes to {baseline}",
             before.name
         ))
-    }
-}
-
-/// For a `start` step: the line saying that requests moved, if they did.
-pub fn moved(step: &Step, before: &Release) -> Option<String> {
-    match step {
-        Step::Start(start) => start.moved(before),
-        _ => None,
     }
 }
 

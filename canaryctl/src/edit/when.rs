@@ -9,13 +9,21 @@
 //! header x-user percent 10      {"header":"x-user","op":"percent","value":10}
 //! ```
 //!
-//! VALUE is the rest of the line, spaces included. The operator's name and
-//! its value are checked by the core, so the messages match the filter's.
+//! VALUE is the rest of the line, spaces included. Which operand an
+//! operator takes is the core's table ([`operand_of`]); the value itself
+//! (and an unknown operator) is checked by the core, so the messages match
+//! the filter's.
 
+use canary_core::{operand_of, Operand};
 use serde_json::{json, Map, Value};
 
 const USAGE: &str =
     "expected 'SOURCE KEY OP [VALUE]' with SOURCE header, cookie or query, e.g. 'header env equals test'";
+
+/// The condition's key for an operand that has one.
+fn field(operand: Operand) -> String {
+    operand.field().unwrap_or("value").to_string()
+}
 
 /// Splits off the first whitespace-separated word.
 fn next_word(text: &str) -> Option<(&str, &str)> {
@@ -48,27 +56,32 @@ pub fn parse(text: &str) -> Result<Value, String> {
     let mut condition = Map::new();
     condition.insert(source.to_string(), json!(key));
     condition.insert("op".to_string(), json!(op));
-    match op {
-        "present" | "absent" if !value.is_empty() => {
+    let operand = operand_of(op);
+    match operand {
+        Some(Operand::Nothing) if !value.is_empty() => {
             return Err(format!("operator \"{op}\" takes no value, got \"{value}\""));
         }
-        "present" | "absent" => {}
+        Some(Operand::Nothing) => {}
         _ if value.is_empty() => return Err(format!("operator \"{op}\" needs a value; {USAGE}")),
-        "in" | "not_in" => {
+        Some(Operand::TextList) => {
             let values: Vec<Value> = value.split(',').map(|v| json!(v.trim())).collect();
-            condition.insert("values".to_string(), Value::Array(values));
+            condition.insert(field(Operand::TextList), Value::Array(values));
         }
-        "gt" | "ge" | "lt" | "le" | "percent" => {
+        Some(kind @ (Operand::Number | Operand::Percent)) => {
             // A JSON number stays a number; anything else goes to the core as
             // a string, which then says what is wrong with it.
             let number = match serde_json::from_str::<Value>(value) {
                 Ok(n @ Value::Number(_)) => n,
                 _ => json!(value),
             };
-            condition.insert("value".to_string(), number);
+            condition.insert(field(kind), number);
         }
-        _ => {
-            condition.insert("value".to_string(), json!(value));
+        Some(kind @ (Operand::Text | Operand::Regex)) => {
+            condition.insert(field(kind), json!(value));
+        }
+        // Unknown operators are left for the core to name.
+        None => {
+            condition.insert(field(Operand::Text), json!(value));
         }
     }
     Ok(Value::Object(condition))

@@ -3,92 +3,55 @@
 //! Envoy would produce for the same config and request.
 
 pub mod request;
-mod users;
+pub mod split;
+pub mod users;
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write;
+use std::path::PathBuf;
 
-use canary_core::{decide, Config, Reason, Request, Rng, Version};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
 
-use crate::cli::SimulateArgs;
-use crate::document::Document;
+use crate::document::{Document, Kind};
 use crate::error::{CliError, Result};
-use request::RequestSpec;
+use request::{RequestFlags, RequestSpec};
+use split::{split, SplitReport};
+use users::UsersReport;
 
 /// Bounds the run time (about a second per ten million requests).
 const MAX_REQUESTS: u64 = 100_000_000;
-const BAR_WIDTH: usize = 40;
 
-/// Counts of one simulated run.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Split {
-    /// The release that covered the request, with its baseline and canary.
-    pub release: Option<(String, String, String)>,
-    pub baseline: u64,
-    pub canary: u64,
-    pub rule: u64,
-    pub sticky: u64,
-    pub weight: u64,
+/// What `simulate` is asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct SimulateOptions {
+    pub file: PathBuf,
+    pub kind: Option<Kind>,
+    /// How many requests (default 10000 when `users` is not given).
+    pub requests: Option<u64>,
+    pub request: RequestFlags,
+    /// Seed of the roll stream (default: random).
+    pub seed: Option<u64>,
+    /// For a sticky release: how many synthetic users.
+    pub users: Option<u64>,
+    /// With `users`: the weights to try, in basis points.
+    pub weights: Vec<u32>,
+    pub json: bool,
 }
 
-impl Split {
-    fn total(&self) -> u64 {
-        self.baseline + self.canary
-    }
-}
-
-/// Decides `requests` times for the same request, rolling like the filter.
-pub fn split(config: &Config, spec: &RequestSpec, requests: u64, seed: u64) -> Split {
-    let pairs = spec.pairs(None);
-    let borrowed: Vec<(&[u8], &[u8])> = pairs
-        .iter()
-        .map(|(n, v)| (n.as_slice(), v.as_slice()))
-        .collect();
-    let request = Request::new(&borrowed);
-    let mut rng = Rng::new(seed);
-    let mut split = Split {
-        release: spec
-            .release(config)
-            .map(|r| (r.name.clone(), r.baseline.clone(), r.canary.clone())),
-        ..Split::default()
-    };
-    for _ in 0..requests {
-        let Some(outcome) = decide(config, &request, rng.roll()) else {
-            return split;
-        };
-        match outcome.version {
-            Version::Baseline => split.baseline += 1,
-            Version::Canary => split.canary += 1,
-        }
-        match outcome.reason {
-            Reason::Rule => split.rule += 1,
-            Reason::Sticky => split.sticky += 1,
-            Reason::Weight => split.weight += 1,
-        }
-    }
-    split
-}
-
-/// A share as a bar of `BAR_WIDTH` cells.
-pub fn bar(count: u64, total: u64) -> String {
-    let filled = if total == 0 {
-        0
-    } else {
-        // At most BAR_WIDTH, so the cast cannot truncate.
-        ((count as f64 / total as f64) * BAR_WIDTH as f64).round() as usize
-    };
-    let filled = filled.min(BAR_WIDTH);
-    format!("{}{}", "█".repeat(filled), "░".repeat(BAR_WIDTH - filled))
-}
-
-pub fn share(count: u64, total: u64) -> f64 {
-    if total == 0 {
-        0.0
-    } else {
-        count as f64 / total as f64 * 100.0
-    }
+/// `simulate --json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimulateReport {
+    pub file: String,
+    pub host: String,
+    pub path: String,
+    /// The release covering the request's host.
+    pub release: Option<String>,
+    pub seed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<SplitReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users: Option<UsersReport>,
 }
 
 fn random_seed() -> u64 {
@@ -101,51 +64,10 @@ fn random_seed() -> u64 {
     hasher.finish()
 }
 
-fn split_text(split: &Split, spec: &RequestSpec, seed: u64) -> String {
-    let total = split.total();
-    let Some((name, baseline, canary)) = &split.release else {
-        return format!(
-            "no release covers host \"{}\": the filter passes such requests on and removes any routing header\n",
-            spec.host
-        );
-    };
-    let line = |label: &str, version: &str, count: u64| {
-        format!(
-            "  {label:<9}{version:<10}{count:>9}  {:>6.2}%  {}\n",
-            share(count, total),
-            bar(count, total)
-        )
-    };
-    format!(
-        "{name} on {} GET {}: {total} requests, seed {seed}\n{}{}  reasons: rule {}, sticky {}, weight {}\n",
-        spec.host,
-        spec.path,
-        line("baseline", baseline, split.baseline),
-        line("canary", canary, split.canary),
-        split.rule,
-        split.sticky,
-        split.weight,
-    )
-}
-
-fn split_json(split: &Split, requests: u64) -> Value {
-    let (baseline, canary) = match &split.release {
-        Some((_, b, c)) => (json!(b), json!(c)),
-        None => (Value::Null, Value::Null),
-    };
-    let total = split.total();
-    json!({
-        "count": requests,
-        "baseline": {"version": baseline, "count": split.baseline, "share": share(split.baseline, total)},
-        "canary": {"version": canary, "count": split.canary, "share": share(split.canary, total)},
-        "reasons": {"rule": split.rule, "sticky": split.sticky, "weight": split.weight},
-    })
-}
-
-pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> Result<()> {
-    let document = Document::load(&args.file.file, args.file.kind)?;
+pub fn run(args: &SimulateOptions, out: &mut dyn Write) -> Result<()> {
+    let document = Document::load(&args.file, args.kind)?;
     let config = document.config()?;
-    let spec = RequestSpec::from_args(args, &config);
+    let spec = RequestSpec::from_flags(&args.request, &config);
     let seed = args.seed.unwrap_or_else(random_seed);
     let requests = match (args.requests, args.users) {
         (Some(n), _) => Some(n),
@@ -155,26 +77,28 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> Result<()> {
     if requests.is_some_and(|n| n > MAX_REQUESTS) {
         return Err(CliError::new(format!("--requests: at most {MAX_REQUESTS}")));
     }
-    let covering = spec.release(&config).map(|r| r.name.clone());
-    let mut report = Map::new();
-    report.insert("file".into(), json!(document.path.display().to_string()));
-    report.insert("host".into(), json!(spec.host));
-    report.insert("path".into(), json!(spec.path));
-    report.insert("release".into(), json!(covering));
-    report.insert("seed".into(), json!(seed));
+    let mut report = SimulateReport {
+        file: document.path.display().to_string(),
+        host: spec.host.clone(),
+        path: spec.path.clone(),
+        release: spec.release(&config).map(|r| r.name.clone()),
+        seed,
+        requests: None,
+        users: None,
+    };
     if let Some(requests) = requests {
         let result = split(&config, &spec, requests, seed);
         if args.json {
-            report.insert("requests".into(), split_json(&result, requests));
+            report.requests = Some(result.report(requests));
         } else {
-            write!(out, "{}", split_text(&result, &spec, seed))?;
+            write!(out, "{}", result.to_text(&spec, seed))?;
         }
     }
     if let Some(count) = args.users {
         let table = users::table(&config, &spec, count, &args.weights)
             .map_err(|e| CliError::in_file(&document.path, e))?;
         if args.json {
-            report.insert("users".into(), table.to_json());
+            report.users = Some(table.report());
         } else {
             if requests.is_some() {
                 writeln!(out)?;
@@ -183,57 +107,8 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> Result<()> {
         }
     }
     if args.json {
-        writeln!(out, "{}", Value::Object(report))?;
+        let text = serde_json::to_string(&report).map_err(|e| CliError::new(e.to_string()))?;
+        writeln!(out, "{text}")?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bars_fill_in_proportion() {
-        assert_eq!(bar(0, 0).chars().count(), BAR_WIDTH);
-        assert_eq!(bar(1, 4).chars().filter(|&c| c == '█').count(), 10);
-        assert_eq!(bar(4, 4).chars().filter(|&c| c == '░').count(), 0);
-    }
-
-    #[test]
-    fn split_matches_the_weight_within_four_sigma() {
-        let config = Config::from_json(
-            br#"{"releases":[{"name":"pay","header":"x-v","baseline":"v1","canary":"v2","weight":20}]}"#,
-        )
-        .unwrap();
-        let spec = RequestSpec::from_args(
-            &SimulateArgs {
-                file: crate::cli::FileArgs {
-                    file: "x".into(),
-                    kind: None,
-                },
-                requests: None,
-                headers: vec![],
-                path: "/".into(),
-                host: None,
-                cookies: vec![],
-                queries: vec![],
-                seed: None,
-                users: None,
-                weights: vec![],
-                json: false,
-            },
-            &config,
-        );
-        // n = 10000, p = 0.2: sd = 40, so 4 sd is 160.
-        let result = split(&config, &spec, 10_000, 7);
-        assert_eq!(result.total(), 10_000);
-        assert!((1840..=2160).contains(&result.canary), "{result:?}");
-        assert_eq!(result.weight, 10_000);
-        // The same seed gives the same run.
-        assert_eq!(split(&config, &spec, 10_000, 7), result);
-        // No requests: still the covering release, and nothing counted.
-        let none = split(&config, &spec, 0, 7);
-        assert_eq!(none.release.as_ref().unwrap().0, "pay");
-        assert_eq!(none.total(), 0);
-    }
 }

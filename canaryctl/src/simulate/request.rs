@@ -3,8 +3,6 @@
 
 use canary_core::{Config, Release, Request, Sticky};
 
-use crate::cli::SimulateArgs;
-
 /// `-H 'name: value'`.
 pub fn parse_header(text: &str) -> Result<(String, String), String> {
     let (name, value) = text
@@ -27,6 +25,20 @@ pub fn parse_pair(text: &str) -> Result<(String, String), String> {
         }
         _ => Err(format!("\"{text}\" is not 'name=value'")),
     }
+}
+
+/// The synthetic request as the command line gives it.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFlags {
+    /// Lower-case names, as [`parse_header`] gives them.
+    pub headers: Vec<(String, String)>,
+    /// The path (default "/").
+    pub path: String,
+    /// Default: the first host of the first release.
+    pub host: Option<String>,
+    pub cookies: Vec<(String, String)>,
+    /// Appended to the path.
+    pub queries: Vec<(String, String)>,
 }
 
 /// One request's headers, pseudo-headers included.
@@ -52,7 +64,7 @@ fn default_host(config: &Config) -> String {
 }
 
 impl RequestSpec {
-    pub fn from_args(args: &SimulateArgs, config: &Config) -> Self {
+    pub fn from_flags(args: &RequestFlags, config: &Config) -> Self {
         let host_header = args.headers.iter().find(|(n, _)| n == "host");
         let host = args
             .host

@@ -4,11 +4,11 @@
 //! exactly when their fixed bucket is below the weight).
 
 use canary_core::{decide, Config, Request, Rng, Version};
-use serde_json::{json, Value};
+use serde::Serialize;
 
-use super::request::RequestSpec;
-use super::share;
-use crate::describe;
+use crate::describe::{self, Percent};
+use crate::simulate::request::RequestSpec;
+use crate::simulate::split::share;
 
 /// Bounds memory (one flag per user) and run time.
 const MAX_USERS: u64 = 10_000_000;
@@ -29,6 +29,25 @@ pub struct Table {
     key: String,
     users: u64,
     pub rows: Vec<Row>,
+}
+
+/// `simulate --users --json`, under `users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsersReport {
+    pub release: String,
+    /// Where the key is read: `header x-user-id`.
+    pub key: String,
+    pub count: u64,
+    pub rows: Vec<RowReport>,
+    pub moved_back_while_rising: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowReport {
+    pub weight: Percent,
+    pub baseline: u64,
+    pub canary: u64,
+    pub moved_back: Option<u64>,
 }
 
 /// One synthetic user's key.
@@ -166,19 +185,23 @@ impl Table {
         text
     }
 
-    pub fn to_json(&self) -> Value {
-        json!({
-            "release": self.release,
-            "key": self.key,
-            "count": self.users,
-            "rows": self.rows.iter().map(|row| json!({
-                "weight": describe::percent_number(row.weight_bp),
-                "baseline": row.baseline,
-                "canary": row.canary,
-                "moved_back": row.moved_back,
-            })).collect::<Vec<_>>(),
-            "moved_back_while_rising": self.moved_back_while_rising(),
-        })
+    pub fn report(&self) -> UsersReport {
+        UsersReport {
+            release: self.release.clone(),
+            key: self.key.clone(),
+            count: self.users,
+            rows: self
+                .rows
+                .iter()
+                .map(|row| RowReport {
+                    weight: Percent(row.weight_bp),
+                    baseline: row.baseline,
+                    canary: row.canary,
+                    moved_back: row.moved_back,
+                })
+                .collect(),
+            moved_back_while_rising: self.moved_back_while_rising(),
+        }
     }
 }
 
@@ -187,23 +210,11 @@ mod tests {
     use super::*;
 
     fn spec(config: &Config) -> RequestSpec {
-        let args = crate::cli::SimulateArgs {
-            file: crate::cli::FileArgs {
-                file: "x".into(),
-                kind: None,
-            },
-            requests: None,
-            headers: vec![],
+        let flags = crate::simulate::request::RequestFlags {
             path: "/".into(),
-            host: None,
-            cookies: vec![],
-            queries: vec![],
-            seed: None,
-            users: None,
-            weights: vec![],
-            json: false,
+            ..Default::default()
         };
-        RequestSpec::from_args(&args, config)
+        RequestSpec::from_flags(&flags, config)
     }
 
     const STICKY: &[u8] = br#"{"releases":[{"name":"pay","header":"x-v","baseline":"v1","canary":"v2","weight":20,"sticky":{"header":"x-user"}}]}"#;
@@ -232,7 +243,7 @@ mod tests {
         let table = table(&config, &spec(&config), 500, &[5000, 1000]).unwrap();
         assert!(table.rows[1].moved_back.unwrap() > 0);
         assert!(!table.to_text().contains("WARNING"));
-        assert_eq!(table.to_json()["moved_back_while_rising"], 0);
+        assert_eq!(table.report().moved_back_while_rising, 0);
     }
 
     #[test]

@@ -2,20 +2,32 @@
 //! Envoy's admin `/stats`; with `--watch`, refreshed in place and with the
 //! split over the last interval beside the totals.
 
-mod http;
-mod stats;
+pub mod stats;
 
 use std::io::{IsTerminal, Write};
+use std::time::Duration;
 
-use crate::cli::StatusArgs;
+use crate::admin::Admin;
 use crate::error::{CliError, Result};
-use http::Admin;
 use stats::{Counters, ReleaseCounts};
+
+/// What `status` is asked to do.
+#[derive(Debug, Clone)]
+pub struct StatusOptions {
+    pub admin: Admin,
+    /// Refresh in place, showing the split over each interval too.
+    pub watch: bool,
+    pub interval: Duration,
+    /// With `watch`: stop after this many refreshes.
+    pub count: Option<u64>,
+    pub json: bool,
+}
 
 /// `^wasmcustom\.canary\.`, percent-encoded (the admin decodes it).
 const STATS_PATH: &str = "/stats?filter=%5Ewasmcustom%5C.canary%5C.";
 
-fn fetch(admin: &Admin) -> Result<Counters> {
+/// The filter's counters, read once from Envoy's admin.
+pub fn fetch(admin: &Admin) -> Result<Counters> {
     admin
         .get(STATS_PATH)
         .map(|body| Counters::parse(&body))
@@ -107,12 +119,16 @@ pub fn redraw(previous: usize, lines: &[String]) -> String {
     out
 }
 
-pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<()> {
-    let admin = Admin::parse(&args.admin).map_err(CliError::new)?;
-    let first = fetch(&admin)?;
+fn json_text(report: &stats::CountersReport) -> Result<String> {
+    serde_json::to_string(report).map_err(|e| CliError::new(e.to_string()))
+}
+
+pub fn run(args: &StatusOptions, out: &mut dyn Write) -> Result<()> {
+    let admin = &args.admin;
+    let first = fetch(admin)?;
     if !args.watch {
         if args.json {
-            writeln!(out, "{}", first.to_json())?;
+            writeln!(out, "{}", json_text(&first.report())?)?;
         } else {
             writeln!(out, "{}", render(&first, None).join("\n"))?;
         }
@@ -126,12 +142,12 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<()> {
     let show =
         |sample: &Counters, delta: Option<&Counters>, screen: &mut Screen, out: &mut dyn Write| {
             if args.json {
-                let mut value = sample.to_json();
-                if let (Some(delta), Some(fields)) = (delta, value.as_object_mut()) {
-                    fields.insert("interval".into(), delta.to_json());
-                    fields.insert("interval_seconds".into(), seconds.into());
+                let mut report = sample.report();
+                if let Some(delta) = delta {
+                    report.interval = Some(Box::new(delta.report()));
+                    report.interval_seconds = Some(seconds);
                 }
-                screen.print(out, &[value.to_string()])
+                screen.print(out, &[json_text(&report)?])
             } else {
                 screen.print(out, &render(sample, delta.map(|d| (d, seconds))))
             }
@@ -141,7 +157,7 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<()> {
     let mut shown: u64 = 1;
     while args.count.map_or(true, |count| shown < count) {
         std::thread::sleep(args.interval);
-        match fetch(&admin) {
+        match fetch(admin) {
             Ok(sample) => {
                 let delta = sample.since(&previous);
                 show(&sample, Some(&delta), &mut screen, out)?;

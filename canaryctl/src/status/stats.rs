@@ -1,12 +1,12 @@
 //! The filter's counters as Envoy's `/stats` lists them:
 //! `wasmcustom.canary.<release>.<baseline|canary>.<rule|sticky|weight>: N`
-//! and `wasmcustom.canary.no_release: N`.
+//! and `wasmcustom.canary.no_release: N`. The names are the core's
+//! ([`CounterName`]); this reads and sums them.
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
-
-pub const PREFIX: &str = "wasmcustom.canary.";
+use canary_core::{CounterName, Reason, Version};
+use serde::Serialize;
 
 /// Requests of one version, by reason.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -31,18 +31,53 @@ impl ByReason {
         }
     }
 
-    fn slot(&mut self, reason: &str) -> Option<&mut u64> {
+    fn slot(&mut self, reason: Reason) -> &mut u64 {
         match reason {
-            "rule" => Some(&mut self.rule),
-            "sticky" => Some(&mut self.sticky),
-            "weight" => Some(&mut self.weight),
-            _ => None,
+            Reason::Rule => &mut self.rule,
+            Reason::Sticky => &mut self.sticky,
+            Reason::Weight => &mut self.weight,
         }
     }
 
-    fn to_json(self) -> Value {
-        json!({"rule": self.rule, "sticky": self.sticky, "weight": self.weight, "total": self.total()})
+    fn report(self) -> ByReasonReport {
+        ByReasonReport {
+            rule: self.rule,
+            sticky: self.sticky,
+            weight: self.weight,
+            total: self.total(),
+        }
     }
+}
+
+/// One version's counters in `status --json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ByReasonReport {
+    pub rule: u64,
+    pub sticky: u64,
+    pub weight: u64,
+    pub total: u64,
+}
+
+/// One release in `status --json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReleaseReport {
+    pub baseline: ByReasonReport,
+    pub canary: ByReasonReport,
+    pub total: u64,
+    /// Percent; `None` before the first request.
+    pub canary_share: Option<f64>,
+}
+
+/// `status --json`: one sample, and with `--watch` the last interval too.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CountersReport {
+    pub releases: BTreeMap<String, ReleaseReport>,
+    pub no_release: u64,
+    pub refused_plugin: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Box<CountersReport>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval_seconds: Option<f64>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -80,35 +115,27 @@ impl Counters {
             let Some((name, value)) = line.split_once(':') else {
                 continue;
             };
-            let Some(name) = name.trim().strip_prefix(PREFIX) else {
+            let Some(name) = CounterName::parse_stats(name.trim()) else {
                 continue;
             };
             let Ok(value) = value.trim().parse::<u64>() else {
                 continue;
             };
-            if name == "no_release" {
-                counters.no_release = value;
-                continue;
-            }
-            if name == "refused_plugin" {
-                counters.refused_plugin = value;
-                continue;
-            }
-            // Release names hold no dots, so the last two parts are fixed.
-            let mut parts = name.rsplitn(3, '.');
-            let (Some(reason), Some(version), Some(release)) =
-                (parts.next(), parts.next(), parts.next())
-            else {
-                continue;
-            };
-            let counts = counters.releases.entry(release.to_string()).or_default();
-            let by_reason = match version {
-                "baseline" => &mut counts.baseline,
-                "canary" => &mut counts.canary,
-                _ => continue,
-            };
-            if let Some(slot) = by_reason.slot(reason) {
-                *slot = value;
+            match name {
+                CounterName::NoRelease => counters.no_release = value,
+                CounterName::RefusedPlugin => counters.refused_plugin = value,
+                CounterName::Routed {
+                    release,
+                    version,
+                    reason,
+                } => {
+                    let counts = counters.releases.entry(release.to_string()).or_default();
+                    let by_reason = match version {
+                        Version::Baseline => &mut counts.baseline,
+                        Version::Canary => &mut counts.canary,
+                    };
+                    *by_reason.slot(reason) = value;
+                }
             }
         }
         counters
@@ -141,25 +168,27 @@ impl Counters {
         }
     }
 
-    pub fn to_json(&self) -> Value {
-        let releases: serde_json::Map<String, Value> = self
+    pub fn report(&self) -> CountersReport {
+        let releases = self
             .releases
             .iter()
             .map(|(name, counts)| {
-                let value = json!({
-                    "baseline": counts.baseline.to_json(),
-                    "canary": counts.canary.to_json(),
-                    "total": counts.total(),
-                    "canary_share": counts.canary_share(),
-                });
-                (name.clone(), value)
+                let report = ReleaseReport {
+                    baseline: counts.baseline.report(),
+                    canary: counts.canary.report(),
+                    total: counts.total(),
+                    canary_share: counts.canary_share(),
+                };
+                (name.clone(), report)
             })
             .collect();
-        json!({
-            "releases": releases,
-            "no_release": self.no_release,
-            "refused_plugin": self.refused_plugin,
-        })
+        CountersReport {
+            releases,
+            no_release: self.no_release,
+            refused_plugin: self.refused_plugin,
+            interval: None,
+            interval_seconds: None,
+        }
     }
 }
 
@@ -197,7 +226,8 @@ cluster.x.upstream_rq: 7
         );
         assert_eq!(pay.canary.total(), 20);
         assert_eq!(pay.canary_share(), Some(20.0));
-        assert_eq!(counters.releases["odd"].total(), 0);
+        // Not a counter of the filter (no such version): no phantom release.
+        assert!(!counters.releases.contains_key("odd"));
         assert_eq!(Counters::parse("").releases.len(), 0);
     }
 
@@ -215,9 +245,6 @@ cluster.x.upstream_rq: 7
         assert_eq!(delta.releases["pay-service"].canary_share(), Some(0.0));
         // Went down: Envoy restarted, so the new value is what happened since.
         assert_eq!(delta.no_release, 1);
-        assert_eq!(
-            delta.to_json()["releases"]["pay-service"]["baseline"]["total"],
-            30
-        );
+        assert_eq!(delta.report().releases["pay-service"].baseline.total, 30);
     }
 }

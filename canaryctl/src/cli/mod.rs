@@ -1,12 +1,18 @@
-//! The command line: every command, option and its help text.
+//! The command line: every command, option and its help text, and their
+//! translation into the library's plain types. The only module that knows
+//! clap.
+
+mod convert;
+mod parse;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
-use crate::document::Kind;
-use crate::edit::when;
-use crate::simulate::request::{parse_header, parse_pair};
+use canaryctl::edit::when;
+use canaryctl::simulate::request::{parse_header, parse_pair};
+use parse::{parse_interval, parse_percent, parse_weight_bp};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -52,6 +58,8 @@ pub enum Command {
         /// 0 to 100, at most two decimals ("20", "12.5", "50%").
         #[arg(value_parser = parse_percent)]
         percent: serde_json::Number,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Set or clear the traffic rule: the path, the mode and the conditions.
     Rule(RuleArgs),
@@ -61,6 +69,8 @@ pub enum Command {
         file: FileArgs,
         /// The release's name.
         release: String,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Undo a release: the canary gets 0% and the rule is cleared.
     Rollback {
@@ -68,12 +78,48 @@ pub enum Command {
         file: FileArgs,
         /// The release's name.
         release: String,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
     /// Begin the next release after `complete`: the canary becomes the baseline and
     /// VERSION the canary, at 0% with no rule, so no request moves.
     Start(StartArgs),
     /// Show the live split per release from Envoy's admin counters.
     Status(StatusArgs),
+    /// Run COMMAND, which puts a new ECDS file in place, and wait for Envoy's
+    /// verdict: applied (exit 0), or refused or no answer (exit 1).
+    Wait(WaitCommandArgs),
+}
+
+/// `--wait` on an edit of an ECDS file.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// After writing, wait until Envoy (at --admin) applied or refused the
+    /// new file; exit 1 when it refused or did not answer within --timeout.
+    #[arg(long, requires = "admin")]
+    pub wait: bool,
+    /// Envoy's admin address, for --wait.
+    #[arg(long, value_name = "URL", requires = "wait")]
+    pub admin: Option<String>,
+    /// With --wait: seconds to wait for Envoy's verdict.
+    #[arg(long, default_value = "30", value_name = "SECS", value_parser = parse_interval, requires = "wait")]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitCommandArgs {
+    /// Envoy's admin address.
+    #[arg(long, default_value = "http://127.0.0.1:9901")]
+    pub admin: String,
+    /// The ECDS file Envoy watches (it names the filter).
+    #[arg(long, value_name = "ECDS_FILE")]
+    pub file: PathBuf,
+    /// Seconds to wait for Envoy's verdict.
+    #[arg(long, default_value = "30", value_name = "SECS", value_parser = parse_interval)]
+    pub timeout: Duration,
+    /// The command and its arguments (after --).
+    #[arg(required = true, last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -82,7 +128,17 @@ pub struct FileArgs {
     pub file: PathBuf,
     /// What FILE is, when detection guesses wrong.
     #[arg(long, value_enum)]
-    pub kind: Option<Kind>,
+    pub kind: Option<KindArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// The plugin JSON.
+    Plugin,
+    /// An ECDS DiscoveryResponse (JSON or YAML).
+    Ecds,
+    /// An Istio WasmPlugin manifest.
+    Wasmplugin,
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +212,8 @@ pub struct RuleArgs {
     /// Remove the whole rule: path, mode and conditions.
     #[arg(long, conflicts_with_all = ["path_choice", "mode", "when", "no_conditions"])]
     pub clear: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 #[derive(Debug, Args)]
@@ -174,6 +232,8 @@ pub struct StartArgs {
     /// Start although the release is not complete; requests may move.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -192,50 +252,13 @@ pub struct StatusArgs {
     pub watch: bool,
     /// Seconds between refreshes with --watch.
     #[arg(long, default_value = "2", value_name = "SECS", value_parser = parse_interval)]
-    pub interval: std::time::Duration,
+    pub interval: Duration,
     /// With --watch: stop after this many refreshes (default: until interrupted).
     #[arg(long, value_name = "N", requires = "watch")]
     pub count: Option<u64>,
     /// Print JSON (one object per refresh with --watch).
     #[arg(long)]
     pub json: bool,
-}
-
-/// A weight as the config writes it: "20", "12.5", "50%".
-fn parse_percent(text: &str) -> Result<serde_json::Number, String> {
-    let trimmed = text.trim().trim_end_matches('%').trim();
-    match serde_json::from_str::<serde_json::Value>(trimmed) {
-        Ok(serde_json::Value::Number(number)) => Ok(number),
-        _ => Err(format!(
-            "\"{text}\" is not a number; give a percent such as 20 or 12.5"
-        )),
-    }
-}
-
-/// A weight for --weights, in basis points, checked like the config's.
-fn parse_weight_bp(text: &str) -> Result<u32, String> {
-    let number = parse_percent(text)?;
-    let percent = number.as_f64().unwrap_or(f64::NAN);
-    if !(0.0..=100.0).contains(&percent) {
-        return Err(format!("{text} is out of range; expected 0 to 100"));
-    }
-    let scaled = percent * 100.0;
-    if (scaled - scaled.round()).abs() > 1e-6 {
-        return Err(format!("{text} has more than two decimals"));
-    }
-    // In 0..=10000 after the range check.
-    Ok(scaled.round() as u32)
-}
-
-fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
-    let seconds: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("\"{text}\" is not a number of seconds"))?;
-    if !(0.05..=86_400.0).contains(&seconds) {
-        return Err("the interval must be from 0.05 to 86400 seconds".to_string());
-    }
-    Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
 #[cfg(test)]
@@ -246,25 +269,5 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn percents_and_weights() {
-        assert_eq!(parse_percent("50%").unwrap().to_string(), "50");
-        assert_eq!(parse_percent(" 12.5 ").unwrap().to_string(), "12.5");
-        assert!(parse_percent("ten").is_err());
-        assert_eq!(parse_weight_bp("12.34").unwrap(), 1234);
-        assert_eq!(parse_weight_bp("100").unwrap(), 10_000);
-        assert!(parse_weight_bp("100.5").is_err());
-        assert!(parse_weight_bp("1.234").is_err());
-        assert!(parse_weight_bp("-1").is_err());
-    }
-
-    #[test]
-    fn intervals() {
-        assert_eq!(parse_interval("0.5").unwrap().as_millis(), 500);
-        assert!(parse_interval("0").is_err());
-        assert!(parse_interval("NaN").is_err());
-        assert!(parse_interval("x").is_err());
     }
 }
