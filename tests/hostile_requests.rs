@@ -23,8 +23,9 @@ use crate::support;
 
 use std::sync::OnceLock;
 
+use canary_core::{Reason, Version};
 use serde_json::json;
-use support::{pay_release, plugin_config, Envoy, Request, Response};
+use support::{pay_release, plugin_config, routed_stat, Envoy, Request, Response};
 
 /// The regex with the classic exponential backtracking blow-up: "a"*n
 /// without a final "b" takes 2^n steps in a backtracking engine.
@@ -138,7 +139,7 @@ fn one_hundred_headers_are_read_in_full() {
             })
             .header("env", env)
     };
-    let rule_hits = || envoy.counter("wasmcustom.canary.crowd.canary.rule");
+    let rule_hits = || envoy.counter(&routed_stat("crowd", Version::Canary, Reason::Rule));
 
     // 100 headers, Envoy's default maximum: the filter reads them all and
     // the rule's header, last, decides. The front then adds its own (the

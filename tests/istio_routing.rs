@@ -18,9 +18,10 @@
 use crate::istio_envoy;
 use crate::support;
 
+use canary_core::{Reason, Version};
 use istio_envoy::{http_filters, Sidecar, STRIP, WASM_FILTER};
 use serde_json::Value;
-use support::{binomial_bounds, repo_root, Request, Response};
+use support::{binomial_bounds, repo_root, routed_stat, Request, Response};
 
 const HEADER: &str = "x-canary-version";
 const ECHO: &str = "x-echo-canary-version";
@@ -83,11 +84,15 @@ fn rule_hits_go_to_v2_and_the_rest_to_the_default_v1() {
         assert_eq!(served(&sidecar.send(&request)), v("v2"), "host {host}");
     }
     assert_eq!(
-        sidecar.counter("wasmcustom.canary.pay-service.canary.rule"),
+        sidecar.counter(&routed_stat("pay-service", Version::Canary, Reason::Rule)),
         5
     );
     assert_eq!(
-        sidecar.counter("wasmcustom.canary.pay-service.baseline.weight"),
+        sidecar.counter(&routed_stat(
+            "pay-service",
+            Version::Baseline,
+            Reason::Weight
+        )),
         2
     );
 }

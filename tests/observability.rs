@@ -27,7 +27,8 @@ use std::sync::OnceLock;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use support::{plugin_config, weighted_release, Envoy, Request};
+use canary_core::{CounterName, Reason, Version};
+use support::{plugin_config, routed_stat, stat, weighted_release, Envoy, Request};
 
 /// One release per test, so tests running at once do not share counters;
 /// only `counters_equal_the_responses_seen` sends to uncovered hosts.
@@ -44,8 +45,41 @@ fn envoy() -> &'static Envoy {
     })
 }
 
-const VERSIONS: [&str; 2] = ["baseline", "canary"];
-const REASONS: [&str; 3] = ["rule", "sticky", "weight"];
+/// Every (version, reason) pair a release counts.
+fn routed_pairs() -> impl Iterator<Item = (Version, Reason)> {
+    Version::ALL
+        .into_iter()
+        .flat_map(|version| Reason::ALL.into_iter().map(move |reason| (version, reason)))
+}
+
+#[test]
+fn the_cores_counter_names_are_the_documented_ones() {
+    // The names are a contract with dashboards: the core defines them once,
+    // the filter, canaryctl and these tests use its definition, and this
+    // pins it to what the module doc above (and the README) promise.
+    let release = CounterName::routed("shop-v2", Version::Canary, Reason::Rule);
+    assert_eq!(stat(release), "wasmcustom.canary.shop-v2.canary.rule");
+    assert_eq!(release.prometheus_name(), "canary_shop_v2_canary_rule");
+    assert_eq!(stat(CounterName::NoRelease), "wasmcustom.canary.no_release");
+    assert_eq!(
+        CounterName::NoRelease.prometheus_name(),
+        "canary_no_release"
+    );
+    let names: Vec<String> = routed_pairs()
+        .map(|(version, reason)| routed_stat("r", version, reason))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "wasmcustom.canary.r.baseline.rule",
+            "wasmcustom.canary.r.baseline.sticky",
+            "wasmcustom.canary.r.baseline.weight",
+            "wasmcustom.canary.r.canary.rule",
+            "wasmcustom.canary.r.canary.sticky",
+            "wasmcustom.canary.r.canary.weight",
+        ]
+    );
+}
 
 #[test]
 fn counters_equal_the_responses_seen() {
@@ -56,29 +90,32 @@ fn counters_equal_the_responses_seen() {
     let host = "counted.test";
     // Responses seen, by (version, reason) as the request's shape implies.
     let mut seen: BTreeMap<String, u64> = BTreeMap::new();
-    let mut tally = |reason: &str, request: Request| {
+    let mut tally = |reason: Reason, request: Request| {
         let response = client.send(&request);
         let version = match response.version().as_str() {
-            "pay-v2" => "canary",
-            "pay-v1" => "baseline",
+            "pay-v2" => Version::Canary,
+            "pay-v1" => Version::Baseline,
             other => panic!("unexpected answer {} {other:?}", response.status),
         };
         *seen
-            .entry(format!("wasmcustom.canary.counted.{version}.{reason}"))
+            .entry(routed_stat("counted", version, reason))
             .or_default() += 1;
     };
     for _ in 0..30 {
-        tally("rule", Request::get("/").host(host).header("env", "test"));
+        tally(
+            Reason::Rule,
+            Request::get("/").host(host).header("env", "test"),
+        );
     }
     for i in 0..60 {
         let key = format!("user-{i}");
         tally(
-            "sticky",
+            Reason::Sticky,
             Request::get("/").host(host).header("x-user-id", key),
         );
     }
     for _ in 0..60 {
-        tally("weight", Request::get("/").host(host));
+        tally(Reason::Weight, Request::get("/").host(host));
     }
     let mut uncovered = 0;
     for host in ["nobody.test", "other.example"] {
@@ -92,19 +129,18 @@ fn counters_equal_the_responses_seen() {
     }
 
     let after = envoy.canary_counters();
-    for version in VERSIONS {
-        for reason in REASONS {
-            let name = format!("wasmcustom.canary.counted.{version}.{reason}");
-            let delta = after.get(&name).copied().unwrap_or_default()
-                - before.get(&name).copied().unwrap_or_default();
-            assert!(after.contains_key(&name), "no counter {name}: {after:?}");
-            assert_eq!(delta, seen.get(&name).copied().unwrap_or(0), "{name}");
-        }
+    for (version, reason) in routed_pairs() {
+        let name = routed_stat("counted", version, reason);
+        let delta = after.get(&name).copied().unwrap_or_default()
+            - before.get(&name).copied().unwrap_or_default();
+        assert!(after.contains_key(&name), "no counter {name}: {after:?}");
+        assert_eq!(delta, seen.get(&name).copied().unwrap_or(0), "{name}");
     }
     // A rule hit is always the canary, so this counter never moves.
-    assert_eq!(seen.get("wasmcustom.canary.counted.baseline.rule"), None);
-    let no_release = "wasmcustom.canary.no_release";
-    assert_eq!(after[no_release] - before[no_release], uncovered);
+    let baseline_rule = routed_stat("counted", Version::Baseline, Reason::Rule);
+    assert_eq!(seen.get(&baseline_rule), None);
+    let no_release = stat(CounterName::NoRelease);
+    assert_eq!(after[&no_release] - before[&no_release], uncovered);
 }
 
 #[test]
@@ -122,21 +158,20 @@ fn counters_show_in_prometheus_without_the_wasmcustom_prefix() {
 
     let stats = envoy.canary_counters();
     let prometheus = envoy.prometheus();
-    for version in VERSIONS {
-        for reason in REASONS {
-            let stat = format!("wasmcustom.canary.shop-v2.{version}.{reason}");
-            let metric = format!("canary_shop_v2_{version}_{reason}");
-            assert!(
-                prometheus.contains(&format!("# TYPE {metric} counter")),
-                "{metric} is not a Prometheus counter:\n{prometheus}"
-            );
-            let value = support::prometheus_value(&prometheus, &metric)
-                .unwrap_or_else(|| panic!("no {metric} in /stats/prometheus"));
-            assert_eq!(value, stats[&stat] as f64, "{metric} vs {stat}");
-        }
+    for (version, reason) in routed_pairs() {
+        let counter = CounterName::routed("shop-v2", version, reason);
+        let (stat, metric) = (stat(counter), counter.prometheus_name());
+        assert!(
+            prometheus.contains(&format!("# TYPE {metric} counter")),
+            "{metric} is not a Prometheus counter:\n{prometheus}"
+        );
+        let value = support::prometheus_value(&prometheus, &metric)
+            .unwrap_or_else(|| panic!("no {metric} in /stats/prometheus"));
+        assert_eq!(value, stats[&stat] as f64, "{metric} vs {stat}");
     }
-    assert!(stats["wasmcustom.canary.shop-v2.canary.rule"] >= 1);
-    assert!(support::prometheus_value(&prometheus, "canary_no_release").is_some());
+    assert!(stats[&routed_stat("shop-v2", Version::Canary, Reason::Rule)] >= 1);
+    let no_release = CounterName::NoRelease.prometheus_name();
+    assert!(support::prometheus_value(&prometheus, &no_release).is_some());
     assert!(
         !prometheus.contains("wasmcustom"),
         "Envoy should drop the wasmcustom namespace in Prometheus"

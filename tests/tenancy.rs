@@ -16,9 +16,10 @@
 use crate::istio_envoy;
 use crate::support;
 
+use canary_core::{CounterName, Reason, Version};
 use istio_envoy::{http_filters, Sidecar, WASM_FILTER};
 use serde_json::{json, Value};
-use support::{repo_root, Request};
+use support::{repo_root, routed_stat, stat, Request};
 
 const OTHER: &str = "default.other-canary";
 
@@ -72,12 +73,16 @@ fn plugins_with_the_same_settings_share_a_vm() {
     // Both plugins ran on each request: each counted it.
     let log = sidecar.log();
     assert_eq!(
-        sidecar.counter("wasmcustom.canary.pay-service.canary.rule"),
+        sidecar.counter(&routed_stat("pay-service", Version::Canary, Reason::Rule)),
         2,
         "{log}"
     );
     assert_eq!(
-        sidecar.counter("wasmcustom.canary.pay-service.baseline.weight"),
+        sidecar.counter(&routed_stat(
+            "pay-service",
+            Version::Baseline,
+            Reason::Weight
+        )),
         2,
         "{log}"
     );
@@ -106,7 +111,7 @@ fn a_plugin_with_other_settings_in_the_same_vm_is_refused() {
         "{log}"
     );
     // Running, the second plugin would count pay-service as not its own.
-    assert_eq!(sidecar.counter("wasmcustom.canary.no_release"), 0, "{log}");
+    assert_eq!(sidecar.counter(&stat(CounterName::NoRelease)), 0, "{log}");
 }
 
 #[test]
@@ -119,12 +124,12 @@ fn a_plugin_with_other_settings_and_its_own_vm_runs() {
     let response = sidecar.send(&staff().header("x-env", "test"));
     assert_eq!(response.body_text().trim(), "v2");
     assert!(
-        sidecar.counter("wasmcustom.canary.pay-service.canary.rule") >= 2,
+        sidecar.counter(&routed_stat("pay-service", Version::Canary, Reason::Rule)) >= 2,
         "{}",
         sidecar.log()
     );
     assert!(
-        sidecar.counter("wasmcustom.canary.no_release") >= 2,
+        sidecar.counter(&stat(CounterName::NoRelease)) >= 2,
         "the second plugin saw no release for pay-service\n{}",
         sidecar.log()
     );
@@ -147,7 +152,7 @@ fn a_refused_plugin_is_skipped_even_when_it_fails_closed() {
     assert_eq!(response.status, 200, "{response:?}\n{log}");
     assert_eq!(response.body_text().trim(), "v2");
     assert!(
-        sidecar.counter("wasmcustom.canary.refused_plugin") >= 1,
+        sidecar.counter(&stat(CounterName::RefusedPlugin)) >= 1,
         "{log}"
     );
 }

@@ -16,7 +16,8 @@ use crate::support;
 
 use std::sync::OnceLock;
 
-use support::{binomial_bounds, plugin_config, weighted_release, Envoy, Request};
+use canary_core::{Reason, Version};
+use support::{binomial_bounds, plugin_config, routed_stat, weighted_release, Envoy, Request};
 
 fn envoy() -> &'static Envoy {
     static ENVOY: OnceLock<Envoy> = OnceLock::new();
@@ -61,9 +62,12 @@ fn weight_20_sends_a_fifth_of_2000_requests_to_the_canary() {
     // Every one of them was the random roll's doing.
     let after = envoy().canary_counters();
     let delta = |name: &str| after[name] - before[name];
-    assert_eq!(delta("wasmcustom.canary.w20.canary.weight"), canary);
     assert_eq!(
-        delta("wasmcustom.canary.w20.baseline.weight"),
+        delta(&routed_stat("w20", Version::Canary, Reason::Weight)),
+        canary
+    );
+    assert_eq!(
+        delta(&routed_stat("w20", Version::Baseline, Reason::Weight)),
         2000 - canary
     );
 }

@@ -97,7 +97,10 @@ impl Envoy {
 
     /// The filter's counters (`wasmcustom.canary.*`), by full name.
     pub fn canary_counters(&self) -> BTreeMap<String, u64> {
-        self.stats(r"^wasmcustom\.canary\.")
+        self.stats(&format!(
+            "^{}",
+            canary_core::STATS_PREFIX.replace('.', r"\.")
+        ))
     }
 
     /// `/stats/prometheus`, whole.

@@ -52,6 +52,21 @@ pub use http::{Client, Request, Response, ECHOED_HEADERS, ECHO_HEADER};
 #[allow(unused_imports)]
 pub use render::Mode;
 
+/// A `/stats` name of the filter's counters, as the core defines it
+/// (canary_core::CounterName): the filter, canaryctl and these tests share it.
+pub fn stat(counter: canary_core::CounterName<'_>) -> String {
+    counter.stats_name()
+}
+
+/// The `/stats` name of a release's routed-requests counter.
+pub fn routed_stat(
+    release: &str,
+    version: canary_core::Version,
+    reason: canary_core::Reason,
+) -> String {
+    stat(canary_core::CounterName::routed(release, version, reason))
+}
+
 /// The repository root (the folder above this crate's `tests/`).
 pub fn repo_root() -> PathBuf {
     let tests = Path::new(env!("CARGO_MANIFEST_DIR"));
