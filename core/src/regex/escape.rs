@@ -19,8 +19,8 @@ enum Escape {
     Quote,
 }
 
-/// Why a pattern that names a byte beyond `\xFF` is refused.
-const BYTES_HINT: &str = "a class is a set of bytes, as Envoy's RE2 reads it";
+/// Why `\x{..}` beyond `\xFF` is refused in a class.
+const CLASS_BYTES_HINT: &str = "a class is a set of bytes, as Envoy's RE2 reads it";
 
 impl Parser<'_> {
     /// The escape whose backslash is at `at`, outside a class.
@@ -185,7 +185,7 @@ impl Parser<'_> {
                             ),
                             item_at,
                         )
-                        .hint(BYTES_HINT));
+                        .hint(CLASS_BYTES_HINT));
                     }
                     Escape::Set(named) => {
                         set.union(&named);

@@ -13,13 +13,14 @@
 //! A [`Regex`] always matches the WHOLE value. Matching is a Pike VM over a
 //! Thompson NFA: no backtracking, so time is O(value bytes × program size)
 //! for every pattern. Compile cost is bounded by the limits below. What RE2
-//! refuses (backreferences, lookaround, `\x{100}` and beyond) and what this
-//! engine leaves out (Unicode classes, `\C`, a non-ASCII letter under
-//! `(?i)`) are refused with a message.
+//! refuses (backreferences, lookaround) and what this engine leaves out
+//! (Unicode classes, `\C`, a non-ASCII letter under `(?i)`) are refused
+//! with a message; `\x{100}` and beyond, which RE2 refuses, is taken as the
+//! character's UTF-8 bytes (a route cannot hold it, so nothing disagrees).
 //!
 //! Supported: literals, `.`, `[...]` with ranges, `[^...]` and `[[:alpha:]]`,
 //! `\d \D \w \W \s \S` (ASCII), `\b \B \A \z ^ $`, escapes `\t \n \r \f \v
-//! \a \xHH \x{HH} \0 \141` and `\Q...\E`, groups `(...)`, `(?:...)`,
+//! \a \xHH \x{H..} \0 \141` and `\Q...\E`, groups `(...)`, `(?:...)`,
 //! `(?P<n>...)`, `(?<n>...)`, flags `i m s U` as `(?i)` or `(?i:...)`, `|`,
 //! and `* + ? {n} {n,} {n,m}` with their lazy forms.
 
