@@ -35,6 +35,7 @@
 mod admin;
 mod envoy;
 mod http;
+pub mod regex_routes;
 pub mod release;
 mod render;
 

@@ -2,12 +2,13 @@
 //! needed), and the constructors drop what matches only the empty string,
 //! so every node other than `Empty` compiles to at least one instruction.
 
-use super::class::CharSet;
+use super::class::ByteSet;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Node {
     Empty,
-    Char(char),
+    /// One byte: a non-ASCII character in the pattern is several.
+    Byte(u8),
     /// An index into [`Parsed::classes`].
     Class(u32),
     Look(Look),
@@ -39,7 +40,7 @@ pub(super) enum Look {
 #[derive(Debug, Clone)]
 pub(super) struct Parsed {
     pub root: Node,
-    pub classes: Vec<CharSet>,
+    pub classes: Vec<ByteSet>,
 }
 
 impl Node {

@@ -2,7 +2,7 @@
 //! one `u64`, with every instruction's epsilon closure computed once at
 //! compile time. A step is then a loop over the live consuming instructions
 //! and an OR of precomputed masks: no stack, no sparse set, no allocation.
-//! Still O(input chars × program size), so still linear.
+//! Still O(input bytes × program size), so still linear.
 //!
 //! It applies to programs of at most 64 instructions whose only assertions
 //! are `^` and `$` (start and end of the value); anything else, and the
@@ -16,9 +16,9 @@ use super::compile::{Inst, Program};
 pub(super) struct BitProgram {
     /// The closure of instruction 0 at the start of the value.
     start: u64,
-    /// `middle[pc]`: the closure of `pc` with chars on both sides.
+    /// `middle[pc]`: the closure of `pc` with bytes on both sides.
     middle: Vec<u64>,
-    /// `end[pc]`: the closure of `pc` after the last char.
+    /// `end[pc]`: the closure of `pc` after the last byte.
     end: Vec<u64>,
     matched: u64,
 }
@@ -56,13 +56,13 @@ impl BitProgram {
 
     /// Whether `program` matches all of `haystack`; `None` for the empty
     /// value, which the caller hands to the Pike VM.
-    pub(super) fn full_match(&self, program: &Program, haystack: &str) -> Option<bool> {
-        let mut chars = haystack.chars();
-        let mut next_char = chars.next()?;
+    pub(super) fn full_match(&self, program: &Program, haystack: &[u8]) -> Option<bool> {
+        let mut bytes = haystack.iter().copied();
+        let mut next_byte = bytes.next()?;
         let mut threads = self.start;
         loop {
-            let c = next_char;
-            let following = chars.next();
+            let c = next_byte;
+            let following = bytes.next();
             let closures = if following.is_some() {
                 &self.middle
             } else {
@@ -82,14 +82,14 @@ impl BitProgram {
             }
             threads = next;
             match following {
-                Some(c) => next_char = c,
+                Some(c) => next_byte = c,
                 None => return Some(threads & self.matched != 0),
             }
         }
     }
 }
 
-/// Every instruction reachable from `pc` without consuming a char, `pc`
+/// Every instruction reachable from `pc` without consuming a byte, `pc`
 /// included, at a position of kind `place`.
 fn closure(insts: &[Inst], pc: usize, place: Place) -> u64 {
     let mut reached = 0u64;
@@ -179,8 +179,8 @@ mod tests {
             };
             taken += 1;
             for value in values {
-                let want = vm::full_match(&program, value);
-                let got = bits.full_match(&program, value).unwrap_or(want);
+                let want = vm::full_match(&program, value.as_bytes());
+                let got = bits.full_match(&program, value.as_bytes()).unwrap_or(want);
                 assert_eq!(got, want, "{pattern:?} on {value:?}");
             }
         }

@@ -1,170 +1,128 @@
-//! Character sets: sorted, non-overlapping, non-adjacent ranges of chars,
-//! and the named ASCII classes (Perl `\d \w \s`, POSIX `[:alpha:]`).
+//! Byte sets and the named ASCII classes (Perl `\d \w \s`, POSIX
+//! `[:alpha:]`). Envoy's RE2 reads patterns and values as bytes (Latin-1:
+//! each byte one character), so a class is a set of bytes.
 
-/// A set of chars. Kept canonical by every public operation, so two sets
-/// with the same members compare equal.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct CharSet {
-    ranges: Vec<(char, char)>,
+/// A set of bytes, one bit each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct ByteSet {
+    bits: [u64; 4],
 }
 
-impl CharSet {
-    pub fn from_ranges(ranges: &[(char, char)]) -> CharSet {
-        let mut set = CharSet {
-            ranges: ranges.to_vec(),
-        };
-        set.canonicalize();
+impl ByteSet {
+    pub fn from_ranges(ranges: &[(u8, u8)]) -> ByteSet {
+        let mut set = ByteSet::default();
+        for &(lo, hi) in ranges {
+            set.add_range(lo, hi);
+        }
         set
     }
 
-    pub fn ranges(&self) -> &[(char, char)] {
-        &self.ranges
+    /// Adds `lo..=hi` (nothing when `hi < lo`).
+    pub fn add_range(&mut self, lo: u8, hi: u8) {
+        for byte in lo..=hi {
+            self.add(byte);
+        }
+    }
+
+    pub fn add(&mut self, byte: u8) {
+        if let Some(word) = self.bits.get_mut(usize::from(byte >> 6)) {
+            *word |= 1 << (byte & 63);
+        }
+    }
+
+    pub fn union(&mut self, other: &ByteSet) {
+        for (mine, theirs) in self.bits.iter_mut().zip(other.bits) {
+            *mine |= theirs;
+        }
+    }
+
+    pub fn contains(&self, byte: u8) -> bool {
+        self.bits
+            .get(usize::from(byte >> 6))
+            .is_some_and(|word| word & (1 << (byte & 63)) != 0)
     }
 
     /// The only member, when there is exactly one.
-    pub fn single(&self) -> Option<char> {
-        match self.ranges.as_slice() {
-            [(lo, hi)] if lo == hi => Some(*lo),
-            _ => None,
-        }
+    pub fn single(&self) -> Option<u8> {
+        let count: u32 = self.bits.iter().map(|word| word.count_ones()).sum();
+        (count == 1).then(|| self.members().next()).flatten()
     }
 
-    /// Everything not in the set.
+    /// Every byte not in the set.
     pub fn negate(&mut self) {
-        let mut out = Vec::with_capacity(self.ranges.len() + 1);
-        let mut start = Some('\0');
-        for &(lo, hi) in &self.ranges {
-            if let (Some(from), Some(to)) = (start, before(lo)) {
-                if from <= to {
-                    out.push((from, to));
-                }
-            }
-            start = after(hi);
+        for word in &mut self.bits {
+            *word = !*word;
         }
-        if let Some(from) = start {
-            out.push((from, char::MAX));
-        }
-        self.ranges = out;
     }
 
-    /// Adds the other case of every ASCII letter in the set.
-    pub fn fold_ascii_case(&mut self) {
-        let mut extra = Vec::new();
-        for &(lo, hi) in &self.ranges {
-            for (from, to, shift) in [('a', 'z', -32i32), ('A', 'Z', 32)] {
-                let (lo, hi) = (lo.max(from), hi.min(to));
-                if lo <= hi {
-                    extra.push((shifted(lo, shift), shifted(hi, shift)));
-                }
+    /// Adds the other case of every ASCII letter in the set: RE2 in
+    /// Latin-1 mode folds ASCII only (Envoy does not match `(?i)\xC3`,
+    /// `Ã`, against `\xE3`, `ã`).
+    pub fn fold_case(&mut self) {
+        for byte in self.members().collect::<Vec<u8>>() {
+            if byte.is_ascii_alphabetic() {
+                self.add(byte ^ 0x20);
             }
         }
-        self.ranges.extend(extra);
-        self.canonicalize();
     }
 
-    fn canonicalize(&mut self) {
-        self.ranges.sort_unstable();
-        let mut out: Vec<(char, char)> = Vec::with_capacity(self.ranges.len());
-        for &(lo, hi) in &self.ranges {
-            match out.last_mut() {
-                Some(last) if after(last.1).map_or(true, |next| lo <= next) => {
-                    last.1 = last.1.max(hi);
-                }
-                _ => out.push((lo, hi)),
-            }
-        }
-        self.ranges = out;
+    fn members(&self) -> impl Iterator<Item = u8> + '_ {
+        (0..=u8::MAX).filter(|&byte| self.contains(byte))
     }
 }
 
-/// Whether `c` is in `ranges` (canonical: sorted and disjoint).
-pub(super) fn ranges_contain(ranges: &[(char, char)], c: char) -> bool {
-    ranges
-        .binary_search_by(|&(lo, hi)| {
-            if hi < c {
-                std::cmp::Ordering::Less
-            } else if lo > c {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        })
-        .is_ok()
+pub(super) fn is_word_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_'
 }
 
-/// The next char, skipping the surrogate gap.
-fn after(c: char) -> Option<char> {
-    match c {
-        '\u{D7FF}' => Some('\u{E000}'),
-        _ => char::from_u32(u32::from(c) + 1),
-    }
-}
-
-/// The previous char, skipping the surrogate gap.
-fn before(c: char) -> Option<char> {
-    match c {
-        '\u{E000}' => Some('\u{D7FF}'),
-        _ => u32::from(c).checked_sub(1).and_then(char::from_u32),
-    }
-}
-
-/// An ASCII letter moved to the other case (callers pass letters only).
-fn shifted(c: char, shift: i32) -> char {
-    u32::try_from(i64::from(u32::from(c)) + i64::from(shift))
-        .ok()
-        .and_then(char::from_u32)
-        .unwrap_or(c)
-}
-
-pub(super) fn is_word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_'
-}
-
-const DIGIT: &[(char, char)] = &[('0', '9')];
-const WORD: &[(char, char)] = &[('0', '9'), ('A', 'Z'), ('_', '_'), ('a', 'z')];
+const DIGIT: &[(u8, u8)] = &[(b'0', b'9')];
+const WORD: &[(u8, u8)] = &[(b'0', b'9'), (b'A', b'Z'), (b'_', b'_'), (b'a', b'z')];
 /// RE2's `\s` leaves out `\v`, unlike `[[:space:]]`.
-const PERL_SPACE: &[(char, char)] = &[('\t', '\n'), ('\x0C', '\r'), (' ', ' ')];
+const PERL_SPACE: &[(u8, u8)] = &[(b'\t', b'\n'), (0x0C, b'\r'), (b' ', b' ')];
 
 /// `\d \D \w \W \s \S` (ASCII, as in RE2).
-pub(super) fn perl_class(letter: char) -> Option<CharSet> {
+pub(super) fn perl_class(letter: u8) -> Option<ByteSet> {
     let ranges = match letter.to_ascii_lowercase() {
-        'd' => DIGIT,
-        'w' => WORD,
-        's' => PERL_SPACE,
+        b'd' => DIGIT,
+        b'w' => WORD,
+        b's' => PERL_SPACE,
         _ => return None,
     };
-    let mut set = CharSet::from_ranges(ranges);
+    let mut set = ByteSet::from_ranges(ranges);
     if letter.is_ascii_uppercase() {
         set.negate();
     }
     Some(set)
 }
 
-const POSIX_CLASSES: &[(&str, &[(char, char)])] = &[
-    ("alnum", &[('0', '9'), ('A', 'Z'), ('a', 'z')]),
-    ("alpha", &[('A', 'Z'), ('a', 'z')]),
-    ("ascii", &[('\0', '\x7F')]),
-    ("blank", &[('\t', '\t'), (' ', ' ')]),
-    ("cntrl", &[('\0', '\x1F'), ('\x7F', '\x7F')]),
+const POSIX_CLASSES: &[(&str, &[(u8, u8)])] = &[
+    ("alnum", &[(b'0', b'9'), (b'A', b'Z'), (b'a', b'z')]),
+    ("alpha", &[(b'A', b'Z'), (b'a', b'z')]),
+    ("ascii", &[(0, 0x7F)]),
+    ("blank", &[(b'\t', b'\t'), (b' ', b' ')]),
+    ("cntrl", &[(0, 0x1F), (0x7F, 0x7F)]),
     ("digit", DIGIT),
-    ("graph", &[('!', '~')]),
-    ("lower", &[('a', 'z')]),
-    ("print", &[(' ', '~')]),
-    ("punct", &[('!', '/'), (':', '@'), ('[', '`'), ('{', '~')]),
-    ("space", &[('\t', '\r'), (' ', ' ')]),
-    ("upper", &[('A', 'Z')]),
+    ("graph", &[(b'!', b'~')]),
+    ("lower", &[(b'a', b'z')]),
+    ("print", &[(b' ', b'~')]),
+    (
+        "punct",
+        &[(b'!', b'/'), (b':', b'@'), (b'[', b'`'), (b'{', b'~')],
+    ),
+    ("space", &[(b'\t', b'\r'), (b' ', b' ')]),
+    ("upper", &[(b'A', b'Z')]),
     ("word", WORD),
-    ("xdigit", &[('0', '9'), ('A', 'F'), ('a', 'f')]),
+    ("xdigit", &[(b'0', b'9'), (b'A', b'F'), (b'a', b'f')]),
 ];
 
 /// `alpha` or `^alpha`, as written between `[:` and `:]`.
-pub(super) fn posix_class(name: &str) -> Option<CharSet> {
+pub(super) fn posix_class(name: &str) -> Option<ByteSet> {
     let (negated, name) = match name.strip_prefix('^') {
         Some(rest) => (true, rest),
         None => (false, name),
     };
     let (_, ranges) = POSIX_CLASSES.iter().find(|(n, _)| *n == name)?;
-    let mut set = CharSet::from_ranges(ranges);
+    let mut set = ByteSet::from_ranges(ranges);
     if negated {
         set.negate();
     }
@@ -177,55 +135,54 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    #[test]
-    fn canonical_form_merges_overlaps_and_neighbours() {
-        let set = CharSet::from_ranges(&[('d', 'f'), ('a', 'c'), ('x', 'z'), ('y', 'y')]);
-        assert_eq!(set.ranges(), &[('a', 'f'), ('x', 'z')]);
-        let gap = CharSet::from_ranges(&[('\u{D7FF}', '\u{D7FF}'), ('\u{E000}', '\u{E000}')]);
-        assert_eq!(gap.ranges(), &[('\u{D7FF}', '\u{E000}')]);
+    fn members(set: &ByteSet) -> Vec<u8> {
+        set.members().collect()
     }
 
     #[test]
-    fn negation_covers_every_other_char_and_round_trips() {
-        let mut set = CharSet::from_ranges(&[('\0', 'a'), ('c', 'c'), ('\u{E000}', char::MAX)]);
-        set.negate();
-        assert_eq!(set.ranges(), &[('b', 'b'), ('d', '\u{D7FF}')]);
-        set.negate();
-        assert_eq!(
-            set.ranges(),
-            &[('\0', 'a'), ('c', 'c'), ('\u{E000}', char::MAX)]
-        );
-        let mut empty = CharSet::default();
-        empty.negate();
-        assert_eq!(empty.ranges(), &[('\0', char::MAX)]);
-        empty.negate();
-        assert!(empty.ranges().is_empty());
+    fn ranges_union_and_single() {
+        let set = ByteSet::from_ranges(&[(b'd', b'f'), (b'a', b'c'), (b'y', b'y'), (b'z', b'x')]);
+        assert_eq!(members(&set), b"abcdefy");
+        assert_eq!(set.single(), None);
+        assert_eq!(ByteSet::from_ranges(&[(0xFF, 0xFF)]).single(), Some(0xFF));
+        let mut both = ByteSet::from_ranges(&[(0, 0)]);
+        both.union(&ByteSet::from_ranges(&[(0xC3, 0xC3)]));
+        assert_eq!(members(&both), [0, 0xC3]);
     }
 
     #[test]
-    fn ascii_case_folding_adds_the_other_case_only() {
-        let mut set = CharSet::from_ranges(&[('X', 'b'), ('é', 'é')]);
-        set.fold_ascii_case();
+    fn negation_covers_every_other_byte_and_round_trips() {
+        let mut set = ByteSet::from_ranges(&[(0, b'a'), (b'c', b'c'), (0x80, 0xFF)]);
+        set.negate();
         assert_eq!(
-            set.ranges(),
-            &[('A', 'B'), ('X', 'b'), ('x', 'z'), ('é', 'é')]
+            members(&set),
+            [b"b".as_slice(), &(b'd'..=0x7F).collect::<Vec<u8>>()].concat()
         );
+        set.negate();
+        assert!(set.contains(0) && set.contains(b'c') && set.contains(0xFF));
+        let mut empty = ByteSet::default();
+        empty.negate();
+        assert_eq!(members(&empty).len(), 256);
+    }
+
+    #[test]
+    fn case_folding_adds_the_other_ascii_case_only() {
+        let mut set = ByteSet::from_ranges(&[(b'X', b'b'), (0xC3, 0xC3), (0xE3, 0xE3)]);
+        set.fold_case();
+        let mut want = b"ABXYZ[\\]^_`abxyz".to_vec();
+        want.extend([0xC3, 0xE3]);
+        assert_eq!(members(&set), want);
     }
 
     #[test]
     fn named_classes() {
-        assert!(ranges_contain(perl_class('s').unwrap().ranges(), '\x0C'));
-        assert!(!ranges_contain(perl_class('s').unwrap().ranges(), '\x0B'));
-        assert!(ranges_contain(
-            posix_class("space").unwrap().ranges(),
-            '\x0B'
-        ));
-        assert!(ranges_contain(perl_class('W').unwrap().ranges(), 'é'));
-        assert!(!ranges_contain(
-            posix_class("^digit").unwrap().ranges(),
-            '7'
-        ));
+        assert!(perl_class(b's').unwrap().contains(0x0C));
+        assert!(!perl_class(b's').unwrap().contains(0x0B));
+        assert!(posix_class("space").unwrap().contains(0x0B));
+        assert!(perl_class(b'W').unwrap().contains(0xC3));
+        assert!(!posix_class("^digit").unwrap().contains(b'7'));
+        assert!(posix_class("^ascii").unwrap().contains(0x80));
         assert!(posix_class("letters").is_none());
-        assert!(perl_class('q').is_none());
+        assert!(perl_class(b'q').is_none());
     }
 }

@@ -3,12 +3,12 @@
 //! `(a{1000}){1000}` is refused before anything is built.
 
 use super::ast::{Look, Node, Parsed};
-use super::class::{ranges_contain, CharSet};
+use super::class::ByteSet;
 use super::{RegexError, MAX_INSTRUCTIONS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Inst {
-    Char(char),
+    Byte(u8),
     /// An index into [`Program::classes`].
     Class(u32),
     Look(Look),
@@ -21,18 +21,18 @@ pub(super) enum Inst {
 #[derive(Debug, Clone)]
 pub(super) struct Program {
     pub insts: Vec<Inst>,
-    pub classes: Vec<CharSet>,
+    pub classes: Vec<ByteSet>,
 }
 
 impl Program {
-    /// Whether instruction `pc` consumes `c` (false for the others).
-    pub fn accepts(&self, pc: usize, c: char) -> bool {
+    /// Whether instruction `pc` consumes `byte` (false for the others).
+    pub fn accepts(&self, pc: usize, byte: u8) -> bool {
         match self.insts.get(pc) {
-            Some(Inst::Char(want)) => *want == c,
+            Some(Inst::Byte(want)) => *want == byte,
             Some(Inst::Class(index)) => self
                 .classes
                 .get(*index as usize)
-                .is_some_and(|class| ranges_contain(class.ranges(), c)),
+                .is_some_and(|class| class.contains(byte)),
             _ => false,
         }
     }
@@ -58,7 +58,7 @@ pub(super) fn compile(parsed: Parsed) -> Result<Program, RegexError> {
 fn size(node: &Node) -> usize {
     match node {
         Node::Empty => 0,
-        Node::Char(_) | Node::Class(_) | Node::Look(_) => 1,
+        Node::Byte(_) | Node::Class(_) | Node::Look(_) => 1,
         Node::Concat(items) => items.iter().map(size).fold(0, usize::saturating_add),
         Node::Alt(branches) => {
             let jumps = 2 * branches.len().saturating_sub(1);
@@ -95,7 +95,7 @@ fn patch(insts: &mut [Inst], at: u32, inst: Inst) {
 fn emit(insts: &mut Vec<Inst>, node: &Node) {
     match node {
         Node::Empty => {}
-        Node::Char(c) => insts.push(Inst::Char(*c)),
+        Node::Byte(byte) => insts.push(Inst::Byte(*byte)),
         Node::Class(index) => insts.push(Inst::Class(*index)),
         Node::Look(look) => insts.push(Inst::Look(*look)),
         Node::Concat(items) => items.iter().for_each(|item| emit(insts, item)),
@@ -208,13 +208,13 @@ mod tests {
         use Inst::*;
         assert_eq!(
             program("a|b"),
-            [Split(1, 3), Char('a'), Jump(4), Char('b'), Match]
+            [Split(1, 3), Byte(b'a'), Jump(4), Byte(b'b'), Match]
         );
-        assert_eq!(program("a*"), [Split(1, 3), Char('a'), Jump(0), Match]);
-        assert_eq!(program("a+"), [Char('a'), Split(0, 2), Match]);
+        assert_eq!(program("a*"), [Split(1, 3), Byte(b'a'), Jump(0), Match]);
+        assert_eq!(program("a+"), [Byte(b'a'), Split(0, 2), Match]);
         assert_eq!(
             program("a{1,2}"),
-            [Char('a'), Split(2, 3), Char('a'), Match]
+            [Byte(b'a'), Split(2, 3), Byte(b'a'), Match]
         );
     }
 }

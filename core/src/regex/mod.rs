@@ -1,17 +1,28 @@
 //! A small, linear-time regex engine for config patterns (RE2 syntax, as in
-//! Envoy's `safe_regex` and Istio), matched against request values.
+//! Envoy's `safe_regex` and Istio), matched against request values. Hand-
+//! written: no crate matches as Envoy's RE2 does (bytes) within the
+//! module's size budget.
+//!
+//! It reads pattern and value as Envoy 1.40's `safe_regex` does (checked
+//! against a real Envoy by tests/regex_envoy.rs): byte by byte, each byte
+//! one character (RE2's Latin-1 mode). So `.` and `[^x]` take one byte, a
+//! non-ASCII character in a pattern is its UTF-8 bytes in a row (`é+`
+//! repeats the last byte; write `(?:é)+`), `\xHH` and octal `\141` name
+//! one byte, and `(?i)` folds ASCII letters only.
 //!
 //! A [`Regex`] always matches the WHOLE value. Matching is a Pike VM over a
-//! Thompson NFA: no backtracking, so time is O(value chars × program size)
+//! Thompson NFA: no backtracking, so time is O(value bytes × program size)
 //! for every pattern. Compile cost is bounded by the limits below. What RE2
 //! refuses (backreferences, lookaround) and what this engine leaves out
-//! (Unicode classes, non-ASCII case folding) are refused with a message.
+//! (Unicode classes, `\C`, a non-ASCII letter under `(?i)`) are refused
+//! with a message; `\x{100}` and beyond, which RE2 refuses, is taken as the
+//! character's UTF-8 bytes (a route cannot hold it, so nothing disagrees).
 //!
 //! Supported: literals, `.`, `[...]` with ranges, `[^...]` and `[[:alpha:]]`,
 //! `\d \D \w \W \s \S` (ASCII), `\b \B \A \z ^ $`, escapes `\t \n \r \f \v
-//! \a \xHH \x{H..}` and `\Q...\E`, groups `(...)`, `(?:...)`, `(?P<n>...)`,
-//! `(?<n>...)`, flags `i m s U` as `(?i)` or `(?i:...)`, `|`, and `* + ?
-//! {n} {n,} {n,m}` with their lazy forms.
+//! \a \xHH \x{H..} \0 \141` and `\Q...\E`, groups `(...)`, `(?:...)`,
+//! `(?P<n>...)`, `(?<n>...)`, flags `i m s U` as `(?i)` or `(?i:...)`, `|`,
+//! and `* + ? {n} {n,} {n,m}` with their lazy forms.
 
 use std::fmt;
 
@@ -20,6 +31,7 @@ mod bitset;
 mod class;
 mod compile;
 mod escape;
+mod group;
 mod parse;
 mod vm;
 
@@ -36,7 +48,7 @@ pub const MAX_PATTERN_BYTES: usize = 1024;
 pub const MAX_REPEAT: u32 = 1000;
 /// Deepest group nesting.
 pub const MAX_NESTING: usize = 32;
-/// Largest compiled program; matching costs up to this much per char.
+/// Largest compiled program; matching costs up to this much per byte.
 pub const MAX_INSTRUCTIONS: usize = 10_000;
 
 /// A compiled pattern that matches whole values.
@@ -66,7 +78,9 @@ impl Regex {
 
     /// Whether the pattern matches all of `value` (a full match, as in
     /// Envoy and Istio; `^` and `$` at the ends are allowed but redundant).
+    /// Matched byte by byte, as Envoy matches (see the module doc).
     pub fn is_match(&self, value: &str) -> bool {
+        let value = value.as_bytes();
         self.bits
             .as_ref()
             .and_then(|bits| bits.full_match(&self.program, value))

@@ -1,9 +1,12 @@
-//! Pattern text to [`Parsed`], RE2 syntax. Iterative (an explicit stack of
-//! open groups), so a hostile pattern cannot exhaust the call stack.
+//! Pattern text to [`Parsed`], RE2 syntax read as Envoy's RE2 reads it:
+//! byte by byte (Latin-1), so a non-ASCII character is one literal per
+//! UTF-8 byte and a repetition after it repeats its last byte. Iterative (an
+//! explicit stack of open groups), so a hostile pattern cannot exhaust the
+//! call stack.
 
 use super::ast::{Look, Node, Parsed};
-use super::class::CharSet;
-use super::{RegexError, MAX_NESTING, MAX_REPEAT};
+use super::class::ByteSet;
+use super::{RegexError, MAX_REPEAT};
 
 /// The flags a group can set: `i`, `m`, `s` (and `U`, which only changes
 /// which match is preferred, so it is accepted and ignored).
@@ -15,16 +18,16 @@ pub(super) struct Flags {
 }
 
 /// A group being parsed: the finished alternatives and the current one.
-struct Frame {
-    open_at: usize,
-    flags_before: Flags,
+pub(super) struct Frame {
+    pub open_at: usize,
+    pub flags_before: Flags,
     branches: Vec<Node>,
     items: Vec<Node>,
 }
 
 /// What a repetition operator would apply to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Last {
+pub(super) enum Last {
     Nothing,
     Atom,
     Repetition,
@@ -34,11 +37,11 @@ pub(super) struct Parser<'a> {
     pub src: &'a str,
     pub pos: usize,
     pub flags: Flags,
-    pub classes: Vec<CharSet>,
-    names: Vec<&'a str>,
-    open: Vec<Frame>,
-    current: Frame,
-    last: Last,
+    pub classes: Vec<ByteSet>,
+    pub names: Vec<&'a [u8]>,
+    pub open: Vec<Frame>,
+    pub current: Frame,
+    pub last: Last,
 }
 
 pub(super) fn parse(src: &str) -> Result<Parsed, RegexError> {
@@ -60,7 +63,7 @@ pub(super) fn parse(src: &str) -> Result<Parsed, RegexError> {
 }
 
 impl Frame {
-    fn new(open_at: usize, flags_before: Flags) -> Frame {
+    pub fn new(open_at: usize, flags_before: Flags) -> Frame {
         Frame {
             open_at,
             flags_before,
@@ -70,75 +73,91 @@ impl Frame {
     }
 }
 
-fn finish(mut frame: Frame) -> Node {
+pub(super) fn finish(mut frame: Frame) -> Node {
     frame.branches.push(Node::concat(frame.items));
     Node::alt(frame.branches)
 }
 
 impl<'a> Parser<'a> {
-    pub fn rest(&self) -> &'a str {
-        self.src.get(self.pos..).unwrap_or("")
+    /// The pattern's bytes from the current position.
+    pub fn rest(&self) -> &'a [u8] {
+        self.src.as_bytes().get(self.pos..).unwrap_or(&[])
     }
 
-    pub fn peek(&self) -> Option<char> {
-        self.rest().chars().next()
+    pub fn peek(&self) -> Option<u8> {
+        self.rest().first().copied()
     }
 
-    pub fn bump(&mut self) -> Option<char> {
-        let c = self.peek()?;
-        self.pos += c.len_utf8();
-        Some(c)
+    pub fn bump(&mut self) -> Option<u8> {
+        let byte = self.peek()?;
+        self.pos += 1;
+        Some(byte)
     }
 
     pub fn eat(&mut self, prefix: &str) -> bool {
-        let found = self.rest().starts_with(prefix);
+        let found = self.rest().starts_with(prefix.as_bytes());
         if found {
             self.pos += prefix.len();
         }
         found
     }
 
+    /// The character of the pattern that starts at byte `at`, if one does.
+    pub fn char_at(&self, at: usize) -> Option<char> {
+        self.src.get(at..)?.chars().next()
+    }
+
+    /// A byte for a message: itself when ASCII, the character it starts
+    /// when written in the pattern at `at`, else `\xHH`.
+    pub fn shown(&self, byte: u8, at: usize) -> String {
+        match self.written_char(byte, at) {
+            _ if byte.is_ascii() => char::from(byte).to_string(),
+            Some(c) => c.to_string(),
+            None => format!("\\x{byte:02X}"),
+        }
+    }
+
     fn run(&mut self) -> Result<(), RegexError> {
-        while let Some(c) = self.bump() {
-            let at = self.pos - c.len_utf8();
-            match c {
-                '(' => self.open_group(at)?,
-                ')' => self.close_group(at)?,
-                '|' => {
+        while let Some(byte) = self.bump() {
+            let at = self.pos - 1;
+            match byte {
+                b'(' => self.open_group(at)?,
+                b')' => self.close_group(at)?,
+                b'|' => {
                     let items = std::mem::take(&mut self.current.items);
                     self.current.branches.push(Node::concat(items));
                     self.last = Last::Nothing;
                 }
-                '*' => self.repeat(at, 0, None)?,
-                '+' => self.repeat(at, 1, None)?,
-                '?' => self.repeat(at, 0, Some(1))?,
-                '{' => match self.counted_repetition(at)? {
+                b'*' => self.repeat(at, 0, None)?,
+                b'+' => self.repeat(at, 1, None)?,
+                b'?' => self.repeat(at, 0, Some(1))?,
+                b'{' => match self.counted_repetition(at)? {
                     Some((min, max)) => self.repeat(at, min, max)?,
                     // Not a valid `{n,m}`: a literal brace, as in RE2.
-                    None => self.push_literal('{', at)?,
+                    None => self.push_literal(b'{', at)?,
                 },
-                '[' => {
+                b'[' => {
                     let node = self.bracket_class(at)?;
                     self.push_atom(node);
                 }
-                '.' => {
-                    let mut set = CharSet::from_ranges(&[('\0', char::MAX)]);
+                b'.' => {
+                    let mut set = ByteSet::from_ranges(&[(0, u8::MAX)]);
                     if !self.flags.dot_newline {
-                        set = CharSet::from_ranges(&[('\0', '\x09'), ('\x0B', char::MAX)]);
+                        set = ByteSet::from_ranges(&[(0, b'\n' - 1), (b'\n' + 1, u8::MAX)]);
                     }
                     let node = self.class_node(set);
                     self.push_atom(node);
                 }
-                '^' => self.push_atom(Node::Look(match self.flags.multi_line {
+                b'^' => self.push_atom(Node::Look(match self.flags.multi_line {
                     true => Look::StartLine,
                     false => Look::StartText,
                 })),
-                '$' => self.push_atom(Node::Look(match self.flags.multi_line {
+                b'$' => self.push_atom(Node::Look(match self.flags.multi_line {
                     true => Look::EndLine,
                     false => Look::EndText,
                 })),
-                '\\' => self.escape_outside_class(at)?,
-                c => self.push_literal(c, at)?,
+                b'\\' => self.escape_outside_class(at)?,
+                byte => self.push_literal(byte, at)?,
             }
         }
         match self.open.is_empty() {
@@ -152,40 +171,53 @@ impl<'a> Parser<'a> {
         self.last = Last::Atom;
     }
 
-    pub fn push_literal(&mut self, c: char, at: usize) -> Result<(), RegexError> {
-        let node = self.literal(c, at)?;
+    /// Pushes the pattern's byte at `at` (or an escape's) as a literal.
+    pub fn push_literal(&mut self, byte: u8, at: usize) -> Result<(), RegexError> {
+        if self.flags.fold_case {
+            self.check_foldable(byte, at)?;
+        }
+        let node = self.literal(byte);
         self.push_atom(node);
         Ok(())
     }
 
-    /// A literal char, or the class of both its cases under `(?i)`.
-    fn literal(&mut self, c: char, at: usize) -> Result<Node, RegexError> {
+    /// A literal byte, or the class of both its cases under `(?i)`.
+    pub fn literal(&mut self, byte: u8) -> Node {
         if !self.flags.fold_case {
-            return Ok(Node::Char(c));
+            return Node::Byte(byte);
         }
-        self.check_foldable(c, at)?;
-        let mut set = CharSet::from_ranges(&[(c, c)]);
-        set.fold_ascii_case();
-        Ok(self.class_node(set))
+        let mut set = ByteSet::from_ranges(&[(byte, byte)]);
+        set.fold_case();
+        self.class_node(set)
     }
 
-    /// `(?i)` folds ASCII only; a non-ASCII letter would silently match one
-    /// case where RE2 matches both, so it is refused.
-    pub fn check_foldable(&self, c: char, at: usize) -> Result<(), RegexError> {
-        if c.is_ascii() || !(c.is_lowercase() || c.is_uppercase()) {
-            return Ok(());
+    /// Under `(?i)` Envoy's RE2 folds ASCII only, so `(?i)é` does not
+    /// match `É` there: never what its writer means, so a non-ASCII letter
+    /// written in the pattern is refused. Bytes from escapes (`\xC3`) are
+    /// taken as they are, as RE2 takes them.
+    pub fn check_foldable(&self, byte: u8, at: usize) -> Result<(), RegexError> {
+        match self.written_char(byte, at) {
+            Some(c) if c.is_lowercase() || c.is_uppercase() => Err(RegexError::at(
+                format!("unsupported: case-insensitive non-ASCII letter '{c}'"),
+                at,
+            )
+            .hint("(?i) folds ASCII letters only")),
+            _ => Ok(()),
         }
-        Err(RegexError::at(
-            format!("unsupported: case-insensitive non-ASCII letter '{c}'"),
-            at,
-        )
-        .hint("(?i) folds ASCII letters only"))
     }
 
-    /// A class node; a class of one char becomes a plain char.
-    pub fn class_node(&mut self, set: CharSet) -> Node {
-        if let Some(c) = set.single() {
-            return Node::Char(c);
+    /// The non-ASCII character written in the pattern that starts at `at`,
+    /// when `byte` is its first byte (not a byte from an escape).
+    pub fn written_char(&self, byte: u8, at: usize) -> Option<char> {
+        let c = self.char_at(at).filter(|c| !c.is_ascii())?;
+        let first = self.src.as_bytes().get(at).copied();
+        (first == Some(byte)).then_some(c)
+    }
+
+    /// A class node; a class of one byte becomes a plain byte.
+    pub fn class_node(&mut self, set: ByteSet) -> Node {
+        if let Some(byte) = set.single() {
+            return Node::Byte(byte);
         }
         let index = u32::try_from(self.classes.len()).unwrap_or(u32::MAX);
         self.classes.push(set);
@@ -222,10 +254,13 @@ impl<'a> Parser<'a> {
     /// is not of that form, which RE2 reads as a literal `{`.
     fn counted_repetition(&mut self, at: usize) -> Result<Option<(u32, Option<u32>)>, RegexError> {
         let rest = self.rest();
-        let Some(close) = rest.find('}') else {
+        let Some(close) = rest.iter().position(|&b| b == b'}') else {
             return Ok(None);
         };
-        let body = rest.get(..close).unwrap_or("");
+        // Not text (a split character): not a count either.
+        let Ok(body) = std::str::from_utf8(rest.get(..close).unwrap_or(&[])) else {
+            return Ok(None);
+        };
         let (min_text, max_text) = match body.split_once(',') {
             Some((min, max)) => (min, Some(max)),
             None => (body, None),
@@ -257,127 +292,5 @@ impl<'a> Parser<'a> {
         }
         self.pos += close + 1;
         Ok(Some((min, max)))
-    }
-
-    fn open_group(&mut self, at: usize) -> Result<(), RegexError> {
-        let flags_before = self.flags;
-        if self.eat("?") {
-            let rest = self.rest();
-            let lookbehind = rest.starts_with("<=") || rest.starts_with("<!");
-            if self.eat("P<") || (!lookbehind && self.eat("<")) {
-                self.group_name(at)?;
-            } else if !self.eat(":") {
-                if let Some(feature) = self.unsupported_group() {
-                    return Err(RegexError::at(format!("unsupported: {feature}"), at));
-                }
-                if self.flag_group(at)? {
-                    // `(?i)`: flags for the rest of the current group only.
-                    self.last = Last::Nothing;
-                    return Ok(());
-                }
-            }
-        }
-        if self.open.len() >= MAX_NESTING {
-            return Err(RegexError::at(
-                format!("groups nest deeper than {MAX_NESTING}"),
-                at,
-            ));
-        }
-        // `(?i:...)` has set its flags already; they end with the group.
-        let parent = std::mem::replace(&mut self.current, Frame::new(at, flags_before));
-        self.open.push(parent);
-        self.last = Last::Nothing;
-        Ok(())
-    }
-
-    fn close_group(&mut self, at: usize) -> Result<(), RegexError> {
-        let Some(parent) = self.open.pop() else {
-            return Err(RegexError::at("unmatched ')'", at));
-        };
-        let group = std::mem::replace(&mut self.current, parent);
-        self.flags = group.flags_before;
-        let node = finish(group);
-        self.push_atom(node);
-        Ok(())
-    }
-
-    /// `name>` after `(?P<` or `(?<`: word chars, unique in the pattern.
-    fn group_name(&mut self, at: usize) -> Result<(), RegexError> {
-        let rest = self.rest();
-        let Some(end) = rest.find('>') else {
-            return Err(RegexError::at("unclosed group name", at));
-        };
-        let name = rest.get(..end).unwrap_or("");
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(RegexError::at(format!("invalid group name \"{name}\""), at)
-                .hint("use letters, digits and _"));
-        }
-        if self.names.contains(&name) {
-            return Err(RegexError::at(
-                format!("duplicate group name \"{name}\""),
-                at,
-            ));
-        }
-        self.names.push(name);
-        self.pos += end + 1;
-        Ok(())
-    }
-
-    /// Group forms after `(?` that RE2 refuses too.
-    fn unsupported_group(&self) -> Option<&'static str> {
-        let rest = self.rest();
-        let forms = [
-            ("=", "lookahead (?=...)"),
-            ("!", "negative lookahead (?!...)"),
-            ("<=", "lookbehind (?<=...)"),
-            ("<!", "negative lookbehind (?<!...)"),
-            ("P=", "named backreferences (?P=name)"),
-            ("P>", "recursion (?P>name)"),
-            (">", "atomic groups (?>...)"),
-            ("#", "comments (?#...)"),
-        ];
-        forms
-            .iter()
-            .find(|(prefix, _)| rest.starts_with(prefix))
-            .map(|(_, feature)| *feature)
-    }
-
-    /// Flags after `(?`, up to `)` (returns true) or `:` (returns false,
-    /// the group's body follows).
-    fn flag_group(&mut self, at: usize) -> Result<bool, RegexError> {
-        let mut flags = self.flags;
-        let mut negated = false;
-        let mut seen = String::new();
-        loop {
-            let flag_at = self.pos;
-            let Some(c) = self.bump() else {
-                return Err(RegexError::at("unclosed group", at));
-            };
-            if c == ')' || c == ':' {
-                if seen.is_empty() || seen.ends_with('-') {
-                    return Err(
-                        RegexError::at("missing flags after (?", at).hint("expected i, m, s or U")
-                    );
-                }
-                self.flags = flags;
-                return Ok(c == ')');
-            }
-            if seen.contains(c) {
-                return Err(RegexError::at(format!("flag '{c}' given twice"), flag_at));
-            }
-            match c {
-                '-' => negated = true,
-                'i' => flags.fold_case = !negated,
-                'm' => flags.multi_line = !negated,
-                's' => flags.dot_newline = !negated,
-                // Only swaps greedy and lazy, which cannot change a full match.
-                'U' => {}
-                _ => {
-                    return Err(RegexError::at(format!("unknown flag '{c}'"), flag_at)
-                        .hint("RE2 flags are i, m, s and U"))
-                }
-            }
-            seen.push(c);
-        }
     }
 }

@@ -1,10 +1,10 @@
-//! Pike VM: simulates the NFA on all threads at once, one char at a time.
+//! Pike VM: simulates the NFA on all threads at once, one byte at a time.
 //! Each step visits every instruction at most once (a sparse set dedups
-//! threads), so matching takes O(input chars × program size) whatever the
+//! threads), so matching takes O(input bytes × program size) whatever the
 //! pattern. Memory is allocated once per call, sized by the program.
 
 use super::ast::Look;
-use super::class::is_word_char;
+use super::class::is_word_byte;
 use super::compile::{Inst, Program};
 
 /// A set of instruction indexes with O(1) insert, membership and clear.
@@ -47,21 +47,21 @@ impl SparseSet {
     }
 }
 
-/// The text around a position: the chars just before and after it.
+/// The text around a position: the bytes just before and after it.
 #[derive(Clone, Copy)]
 struct Position {
-    before: Option<char>,
-    after: Option<char>,
+    before: Option<u8>,
+    after: Option<u8>,
 }
 
 impl Position {
     fn satisfies(self, look: Look) -> bool {
-        let word = |c: Option<char>| c.is_some_and(is_word_char);
+        let word = |byte: Option<u8>| byte.is_some_and(is_word_byte);
         match look {
             Look::StartText => self.before.is_none(),
             Look::EndText => self.after.is_none(),
-            Look::StartLine => matches!(self.before, None | Some('\n')),
-            Look::EndLine => matches!(self.after, None | Some('\n')),
+            Look::StartLine => matches!(self.before, None | Some(b'\n')),
+            Look::EndLine => matches!(self.after, None | Some(b'\n')),
             Look::WordBoundary => word(self.before) != word(self.after),
             Look::NotWordBoundary => word(self.before) == word(self.after),
         }
@@ -69,16 +69,16 @@ impl Position {
 }
 
 /// Whether the program matches all of `haystack`.
-pub(super) fn full_match(program: &Program, haystack: &str) -> bool {
+pub(super) fn full_match(program: &Program, haystack: &[u8]) -> bool {
     let size = program.insts.len();
     let mut current = SparseSet::new(size);
     let mut next = SparseSet::new(size);
     // Each instruction enters the set once and pushes at most two.
     let mut stack: Vec<u32> = Vec::with_capacity(2 * size + 1);
-    let mut chars = haystack.chars();
+    let mut bytes = haystack.iter().copied();
     let mut at = Position {
         before: None,
-        after: chars.next(),
+        after: bytes.next(),
     };
     add_thread(program, &mut current, &mut stack, 0, at);
     while let Some(c) = at.after {
@@ -87,7 +87,7 @@ pub(super) fn full_match(program: &Program, haystack: &str) -> bool {
         }
         at = Position {
             before: Some(c),
-            after: chars.next(),
+            after: bytes.next(),
         };
         next.clear();
         for &pc in &current.dense {
@@ -101,7 +101,7 @@ pub(super) fn full_match(program: &Program, haystack: &str) -> bool {
     current.contains(end)
 }
 
-/// Adds `pc` and everything reachable from it without consuming a char.
+/// Adds `pc` and everything reachable from it without consuming a byte.
 fn add_thread(program: &Program, set: &mut SparseSet, stack: &mut Vec<u32>, pc: u32, at: Position) {
     stack.push(pc);
     while let Some(pc) = stack.pop() {
