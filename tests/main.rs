@@ -33,6 +33,7 @@ mod istio_yaml;
 mod module;
 mod observability;
 mod reconfigure_chaos;
+mod regex_envoy;
 mod release_steps;
 mod reload_latency;
 mod routing_header;

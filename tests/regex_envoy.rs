@@ -16,7 +16,7 @@
     clippy::indexing_slicing
 )]
 
-mod support;
+use crate::support;
 
 use canary_core::Regex;
 use support::regex_routes::{envoy_accepts, RegexRoutes};

@@ -54,9 +54,20 @@ pub struct EnvoyBuilder {
     log_level: String,
     component_log_level: Option<String>,
     early_strip: bool,
+    /// A bootstrap of the test's own instead of envoy-test's templates.
+    bootstrap: Option<String>,
 }
 
 impl EnvoyBuilder {
+    /// Runs `bootstrap` (JSON or YAML text) instead of the envoy-test
+    /// templates, for a test that needs routes of its own. Its listener must
+    /// be named `front` and its admin port may be 0; the demo upstreams are
+    /// not started.
+    pub fn bootstrap(mut self, bootstrap: String) -> Self {
+        self.bootstrap = Some(bootstrap);
+        self
+    }
+
     /// Static (default) or ECDS mode.
     pub fn mode(mut self, mode: Mode) -> Self {
         self.mode = mode;
@@ -167,9 +178,9 @@ impl EnvoyBuilder {
         let bootstrap_path = dir.path().join("envoy.yaml");
         let admin_path = dir.path().join("admin-address");
         let log_path = dir.path().join("envoy.log");
-        write(
-            &bootstrap_path,
-            &render::bootstrap(
+        let bootstrap = match &self.bootstrap {
+            Some(own) => own.clone(),
+            None => render::bootstrap(
                 ports,
                 self.mode,
                 &wasm,
@@ -177,7 +188,8 @@ impl EnvoyBuilder {
                 &ecds_file,
                 self.early_strip,
             ),
-        );
+        };
+        write(&bootstrap_path, &bootstrap);
         if self.mode == Mode::Ecds {
             // Envoy reads the first ECDS file at start-up.
             write_renamed(
@@ -285,6 +297,7 @@ impl Envoy {
             log_level: "warning".to_owned(),
             component_log_level: Some("wasm:info".to_owned()),
             early_strip: false,
+            bootstrap: None,
         }
     }
 

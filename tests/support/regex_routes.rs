@@ -8,20 +8,16 @@
 //! demo one routes on the filter's header, not on Envoy's regex.
 
 use std::fs;
-use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use serde_json::{json, Value};
 
+use super::envoy::Envoy;
 use super::http::{Client, Request};
 use super::render::wasm_filter;
 use super::{canary_wasm, envoy_binary, plugin_config, TempDir};
 
-const START_TIMEOUT: Duration = Duration::from_secs(60);
-const POLL: Duration = Duration::from_millis(20);
 /// The header both matchers read.
 pub const PROBED_HEADER: &str = "x-v";
 /// RE2's program-size limit for the test's Envoy. Envoy's default (100)
@@ -124,15 +120,12 @@ pub struct Verdicts {
     pub filter: bool,
 }
 
-/// The running Envoy; dropping it kills Envoy.
+/// The running Envoy (the harness's [`Envoy`], so its watchdog, readiness
+/// wait and log-on-failure apply); dropping it stops Envoy.
 pub struct RegexRoutes {
-    child: Child,
-    front: SocketAddr,
+    envoy: Envoy,
     client: Client,
     filtered: Vec<bool>,
-    log: std::path::PathBuf,
-    /// Last, so the folder goes after the process.
-    _dir: TempDir,
 }
 
 impl RegexRoutes {
@@ -140,85 +133,19 @@ impl RegexRoutes {
     /// is `Some` (a pattern the filter refuses is routed by Envoy only).
     pub fn start(routed: &[&str], filtered: &[Option<&str>]) -> RegexRoutes {
         assert_eq!(routed.len(), filtered.len());
-        let dir = TempDir::new("regex-routes");
-        let path = dir.path().join("envoy.json");
-        let admin_path = dir.path().join("admin-address");
-        let log = dir.path().join("envoy.log");
-        let wasm: Value =
-            serde_json::from_str(&wasm_filter(&canary_wasm(), Some(&releases(filtered))))
-                .expect("the wasm filter config is JSON");
+        let plugin_config = releases(filtered);
+        let wasm: Value = serde_json::from_str(&wasm_filter(&canary_wasm(), Some(&plugin_config)))
+            .expect("the wasm filter config is JSON");
         let filter = json!({"name": "canary-filter", "typed_config": wasm});
-        write(
-            &path,
-            &bootstrap(route_config(routed), vec![filter]).to_string(),
-        );
-        let log_file = fs::File::create(&log).expect("create the Envoy log");
-        let child = Command::new(envoy_binary())
-            .args([
-                "--disable-hot-restart",
-                "--concurrency",
-                "1",
-                "-l",
-                "warning",
-                "-c",
-            ])
-            .arg(&path)
-            .arg("--admin-address-path")
-            .arg(&admin_path)
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().expect("clone the log handle"))
-            .stderr(log_file)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start Envoy: {e}"));
-        let mut routes = RegexRoutes {
-            child,
-            front: SocketAddr::from(([127, 0, 0, 1], 0)),
-            client: Client::new(SocketAddr::from(([127, 0, 0, 1], 0))),
+        let envoy = Envoy::builder(&plugin_config)
+            .bootstrap(bootstrap(route_config(routed), vec![filter]).to_string())
+            .start();
+        let client = envoy.client();
+        RegexRoutes {
+            envoy,
+            client,
             filtered: filtered.iter().map(Option::is_some).collect(),
-            log,
-            _dir: dir,
-        };
-        routes.front = routes.wait_ready(&admin_path);
-        routes.client = Client::new(routes.front);
-        routes
-    }
-
-    fn wait_ready(&mut self, admin_path: &Path) -> SocketAddr {
-        let deadline = Instant::now() + START_TIMEOUT;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("Envoy exited during start-up ({status}):\n{}", self.log());
-            }
-            let admin: Option<SocketAddr> = fs::read_to_string(admin_path)
-                .ok()
-                .and_then(|text| text.trim().parse().ok());
-            if let Some(admin) = admin {
-                let mut client = Client::new(admin);
-                let ready = client
-                    .try_send(&Request::get("/ready").host("admin"))
-                    .is_ok_and(|r| r.status == 200 && r.body_text().trim() == "LIVE");
-                if ready {
-                    let listeners = client
-                        .send(&Request::get("/listeners?format=json").host("admin"))
-                        .body_text();
-                    let json: Value = serde_json::from_str(&listeners).expect("listeners JSON");
-                    let socket = &json["listener_statuses"][0]["local_address"]["socket_address"];
-                    let port = socket["port_value"].as_u64().expect("the front port");
-                    return SocketAddr::from(([127, 0, 0, 1], u16::try_from(port).unwrap()));
-                }
-            }
-            sleep(POLL);
         }
-        panic!(
-            "Envoy was not ready within {START_TIMEOUT:?}:\n{}",
-            self.log()
-        );
-    }
-
-    pub fn log(&self) -> String {
-        fs::read(&self.log)
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-            .unwrap_or_default()
     }
 
     /// Both verdicts on `value` for pattern `index` (the filter's is
@@ -241,21 +168,6 @@ impl RegexRoutes {
             (_, other) => panic!("pattern {index}: the filter wrote {other:?}"),
         };
         Verdicts { envoy, filter }
-    }
-}
-
-impl Drop for RegexRoutes {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            let log = self.log();
-            let tail: Vec<&str> = log.lines().rev().take(40).collect();
-            eprintln!("---- Envoy log tail ----");
-            for line in tail.iter().rev() {
-                eprintln!("{}", line.get(..300).unwrap_or(line));
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
