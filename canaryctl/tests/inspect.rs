@@ -31,6 +31,29 @@ fn validate_accepts_each_kind_of_file() {
 }
 
 #[test]
+fn a_wasmplugin_is_read_as_kubernetes_reads_it() {
+    // Unquoted, `on` is YAML 1.1's true: the API server hands Istio a
+    // boolean, so the filter would refuse the rule. canaryctl must say so
+    // rather than check the string it would see with a YAML 1.2 reader.
+    let dir = scratch("yaml11");
+    let istio = write(
+        &dir,
+        "w.yaml",
+        &WASMPLUGIN.replace("value: \"on\"", "value: on"),
+    );
+    let stderr = rejected(&["validate", &istio]);
+    assert!(
+        stderr.contains(
+            ": releases[0].conditions[0].value: operator \"equals\" needs a string, got a boolean"
+        ),
+        "{stderr}"
+    );
+    // Quoted, it is the string, as before.
+    let quoted = write(&dir, "q.yaml", WASMPLUGIN);
+    assert!(ok(&["validate", &quoted]).contains(": Istio WasmPlugin, 1 release"));
+}
+
+#[test]
 fn validate_reports_the_filters_own_message() {
     let dir = scratch("invalid");
     let bad = PLUGIN.replace("\"weight\": 20,", "\"weight\": 120,");

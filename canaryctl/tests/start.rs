@@ -28,7 +28,9 @@ fn plugin_in(path: &str) -> Value {
     let doc: Value = if path.ends_with(".json") {
         serde_json::from_str(&text).unwrap()
     } else {
-        serde_norway::from_str(&text).unwrap()
+        canaryctl::document::k8s_yaml::parse(&text)
+            .unwrap()
+            .remove(0)
     };
     if doc["kind"] == "WasmPlugin" {
         return doc["spec"]["pluginConfig"].clone();

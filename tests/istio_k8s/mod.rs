@@ -17,8 +17,6 @@ mod go_url;
 pub mod paths;
 pub mod rules;
 pub mod structural;
-pub mod yaml11;
-pub mod yaml_documents;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -39,7 +37,8 @@ pub fn kit_dir() -> PathBuf {
 }
 
 /// Every non-empty YAML document in `path`, as JSON values, read as
-/// Kubernetes reads it (`yaml_documents.rs`).
+/// Kubernetes reads it (canaryctl's `document::k8s_yaml`, which canaryctl
+/// also reads WasmPlugin files with).
 pub fn documents(path: &Path) -> Result<Vec<Value>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     documents_of(&text).map_err(|e| format!("{}: {e}", path.display()))
@@ -47,7 +46,7 @@ pub fn documents(path: &Path) -> Result<Vec<Value>, String> {
 
 /// Every non-empty YAML document in `text`, as `documents` reads a file.
 pub fn documents_of(text: &str) -> Result<Vec<Value>, String> {
-    let all = yaml_documents::parse(text)?;
+    let all = canaryctl::document::k8s_yaml::parse(text)?;
     Ok(all.into_iter().filter(|doc| !doc.is_null()).collect())
 }
 

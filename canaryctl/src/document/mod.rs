@@ -10,6 +10,7 @@
 mod atomic;
 mod ecds;
 mod json_text;
+pub mod k8s_yaml;
 mod yaml;
 mod yaml_emit;
 

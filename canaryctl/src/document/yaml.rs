@@ -5,16 +5,17 @@
 //! expected documents; a block that holds comments is refused rather than
 //! losing them.
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::yaml_emit;
 
-/// Every document of a YAML stream (`---` separated), as JSON values.
-pub fn parse_documents(text: &str) -> Result<Vec<Value>, serde_norway::Error> {
-    serde_norway::Deserializer::from_str(text)
-        .map(Value::deserialize)
-        .collect()
+/// Every document of a YAML stream (`---` separated), as JSON values, read
+/// as Kubernetes reads a manifest (YAML 1.1: an unquoted `on` is `true`,
+/// `0755` the integer 493; see `k8s_yaml`). So canaryctl checks the
+/// pluginConfig Istio will really receive. Envoy's own YAML reader (an ECDS
+/// file) also takes plain `on`/`yes` as booleans, so it is read the same way.
+pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
+    super::k8s_yaml::parse(text)
 }
 
 /// The indent of a line that starts the mapping entry `key:`, and the rest

@@ -1,4 +1,4 @@
-//! Hand-written: the block must be in Kubernetes style (sequences indented under their key, which serde_norway does not do) and quote every scalar a YAML 1.1 reader would not take as a string.
+//! Hand-written: the block must be in Kubernetes style (sequences indented under their key, which serde's YAML emitters do not do) and quote every scalar a YAML 1.1 reader would not take as a string.
 //!
 //! Block YAML for a JSON value, readable the same way by YAML 1.1 parsers
 //! (kubectl, Istio: there `on`, `yes`, `n` and `0777` are not strings) and
@@ -189,7 +189,41 @@ mod tests {
         let value = json!({"@type": "x", "list": [[1, 2], {"a": {"b": [true, null]}}], "s": "line 1\nline 2\n", "empty": {}});
         let mut out = String::new();
         entry("root", &value, 0, &mut out);
-        let back: Value = serde_norway::from_str(&out).unwrap();
-        assert_eq!(back, json!({"root": value}));
+        // Read back as Kubernetes reads it (YAML 1.1).
+        let back = super::super::k8s_yaml::parse(&out).unwrap();
+        assert_eq!(back, [json!({"root": value})]);
+    }
+
+    #[test]
+    fn every_scalar_written_reads_back_as_kubernetes_reads_it() {
+        for s in [
+            "on",
+            "Yes",
+            "n",
+            "0000",
+            "0755",
+            "0o17",
+            "0x1F",
+            "1_000",
+            "+12",
+            "1e3",
+            "1.10",
+            "~",
+            "null",
+            "",
+            "pay-service",
+            "v2",
+            "/pay",
+            "e5",
+            "1:20",
+            "2001-12-14",
+            ".inf",
+            "@x",
+        ] {
+            let mut out = String::new();
+            entry("k", &json!(s), 0, &mut out);
+            let back = super::super::k8s_yaml::parse(&out).unwrap();
+            assert_eq!(back, [json!({"k": s})], "{s:?} written as {out:?}");
+        }
     }
 }

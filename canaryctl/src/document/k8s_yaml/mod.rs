@@ -1,5 +1,5 @@
 //! A YAML stream read into JSON documents the way `kubectl apply` reads a
-//! manifest file: every scalar resolved by `yaml11` (YAML 1.1 as go-yaml v2
+//! manifest file: every scalar resolved by `resolve` (YAML 1.1 as go-yaml v2
 //! resolves it), keys turned into strings as sigs.k8s.io/yaml turns them,
 //! aliases expanded. yaml-rust2 parses, because its events tell a plain
 //! scalar from a quoted one, which decides what `0000` or `on` is.
@@ -10,8 +10,9 @@ use serde_json::{Map, Value};
 use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-use super::paths::field;
-use super::yaml11::{self, Scalar};
+mod resolve;
+
+use resolve::Scalar;
 
 /// Every document of `text`, empty ones as null.
 pub fn parse(text: &str) -> Result<Vec<Value>, String> {
@@ -71,7 +72,7 @@ fn at(mark: Option<Marker>, path: &str, message: &str) -> String {
 
 fn json(node: Node, path: &str, mark: Option<Marker>) -> Result<Value, String> {
     match node {
-        Node::Scalar(scalar) => yaml11::json_value(scalar).map_err(|e| at(mark, path, &e)),
+        Node::Scalar(scalar) => resolve::json_value(scalar).map_err(|e| at(mark, path, &e)),
         Node::Tree(value) => Ok(value),
     }
 }
@@ -94,7 +95,7 @@ impl Reader {
         let (anchor, node) = match event {
             Event::Scalar(text, style, anchor, tag) => {
                 let plain = style == TScalarStyle::Plain;
-                let scalar = yaml11::resolve(&text, plain, tag_name(tag).as_deref())
+                let scalar = resolve::resolve(&text, plain, tag_name(tag).as_deref())
                     .map_err(|e| at(mark, path, &e))?;
                 (anchor, Node::Scalar(scalar))
             }
@@ -145,7 +146,9 @@ impl Reader {
                 _ => {}
             }
             let key = match self.node(path)? {
-                Node::Scalar(scalar) => yaml11::json_key(scalar).map_err(|e| at(mark, path, &e))?,
+                Node::Scalar(scalar) => {
+                    resolve::json_key(scalar).map_err(|e| at(mark, path, &e))?
+                }
                 Node::Tree(_) => return Err(at(mark, path, "a mapping or sequence as a key")),
             };
             // Stricter than kubectl, which keeps the last: a repeated key
@@ -162,6 +165,15 @@ impl Reader {
 
     fn peek_mark(&mut self) -> Option<Marker> {
         self.events.peek().map(|(_, mark)| *mark)
+    }
+}
+
+/// `parent` extended by a field name, as the API server prints paths.
+fn field(parent: &str, name: &str) -> String {
+    if parent.is_empty() {
+        name.to_string()
+    } else {
+        format!("{parent}.{name}")
     }
 }
 
