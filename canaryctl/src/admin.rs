@@ -3,9 +3,38 @@
 
 use std::time::Duration;
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
 const TIMEOUT: Duration = Duration::from_secs(5);
 /// Refuses answers bigger than any stats page of ours could be.
 const MAX_RESPONSE: u64 = 64 * 1024 * 1024;
+
+/// What a query value may hold unencoded (RFC 3986's unreserved).
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// The admin path that lists the stats whose names match RE2 `pattern`.
+pub fn stats_path(pattern: &str) -> String {
+    format!(
+        "/stats?filter={}",
+        utf8_percent_encode(pattern, QUERY_VALUE)
+    )
+}
+
+/// `text` as a literal inside an RE2 pattern (for [`stats_path`]).
+pub fn regex_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
 
 /// An admin address: `http://host:port`, or just `host:port`.
 #[derive(Debug, Clone)]

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::admin::Admin;
+use crate::admin::{regex_literal, stats_path, Admin};
 
 /// How often the counters are read while waiting.
 const POLL: Duration = Duration::from_millis(20);
@@ -83,39 +83,14 @@ pub fn stat_name(filter: &str, counter: &str) -> String {
     format!("extension_config_discovery.http_filter.{filter}.{counter}")
 }
 
-/// `text` as a literal inside an RE2 pattern.
-fn regex_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 2);
-    for c in text.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// Reads `filter`'s three counters in one GET.
 pub fn read_counters(admin: &Admin, filter: &str) -> Result<EcdsCounters, WaitError> {
     let prefix = stat_name(filter, "");
     let pattern = format!(
         "^{}(update_success|update_rejected|config_reload)$",
-        regex_escape(&prefix)
+        regex_literal(&prefix)
     );
-    let body = admin
-        .get(&format!("/stats?filter={}", url_encode(&pattern)))
-        .map_err(WaitError::Admin)?;
+    let body = admin.get(&stats_path(&pattern)).map_err(WaitError::Admin)?;
     let mut found = [None; 3];
     for line in body.lines() {
         let Some((name, value)) = line.split_once(':') else {
@@ -292,8 +267,8 @@ mod tests {
     #[test]
     fn stat_patterns_are_escaped_and_encoded() {
         assert_eq!(
-            url_encode(&regex_escape("a.b-c")),
-            "a%5C.b-c",
+            stats_path(&regex_literal("a.b-c")),
+            "/stats?filter=a%5C.b-c",
             "the dot is literal"
         );
         assert_eq!(

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use canaryctl::admin::{regex_literal, stats_path};
 use canaryctl::applied::{self, Verdict, Watch};
 use canaryctl::document::EcdsFilter;
 
@@ -77,7 +78,7 @@ impl Envoy {
     /// Every stat whose name matches the regex `filter` whose value is an
     /// integer (counters and gauges), by name.
     pub fn stats(&self, filter: &str) -> BTreeMap<String, u64> {
-        let body = self.admin_get(&format!("/stats?filter={}", url_encode(filter)));
+        let body = self.admin_get(&stats_path(filter));
         body.lines()
             .filter_map(|line| {
                 let (name, value) = line.split_once(": ")?;
@@ -89,7 +90,7 @@ impl Envoy {
     /// The value of counter (or gauge) `name`, exactly; panics if Envoy has
     /// no such stat.
     pub fn counter(&self, name: &str) -> u64 {
-        let stats = self.stats(&format!("^{}$", regex_escape(name)));
+        let stats = self.stats(&format!("^{}$", regex_literal(name)));
         *stats
             .get(name)
             .unwrap_or_else(|| panic!("Envoy has no stat {name}"))
@@ -151,26 +152,4 @@ pub fn prometheus_value(text: &str, name: &str) -> Option<f64> {
         let bare = metric.strip_suffix("{}").unwrap_or(metric);
         (bare == name).then(|| value.parse().ok()).flatten()
     })
-}
-
-fn regex_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 2);
-    for c in text.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -7,7 +7,7 @@ pub mod stats;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-use crate::admin::Admin;
+use crate::admin::{regex_literal, stats_path, Admin};
 use crate::error::{CliError, Result};
 use stats::{Counters, ReleaseCounts};
 
@@ -23,13 +23,11 @@ pub struct StatusOptions {
     pub json: bool,
 }
 
-/// `^wasmcustom\.canary\.`, percent-encoded (the admin decodes it).
-const STATS_PATH: &str = "/stats?filter=%5Ewasmcustom%5C.canary%5C.";
-
 /// The filter's counters, read once from Envoy's admin.
 pub fn fetch(admin: &Admin) -> Result<Counters> {
+    let filter_stats = format!("^{}", regex_literal(canary_core::STATS_PREFIX));
     admin
-        .get(STATS_PATH)
+        .get(&stats_path(&filter_stats))
         .map(|body| Counters::parse(&body))
         .map_err(CliError::new)
 }
