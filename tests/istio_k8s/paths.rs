@@ -27,14 +27,8 @@ pub fn k8s_path(document: &Value, pointer: &str) -> String {
     out
 }
 
-/// `parent` extended by a field name.
-pub fn field(parent: &str, name: &str) -> String {
-    if parent.is_empty() {
-        name.to_string()
-    } else {
-        format!("{parent}.{name}")
-    }
-}
+/// `parent` extended by a field name (the same paths the YAML reader names).
+pub use canaryctl::document::k8s_yaml::field;
 
 #[cfg(test)]
 mod tests {

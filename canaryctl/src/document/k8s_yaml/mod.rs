@@ -169,7 +169,7 @@ impl Reader {
 }
 
 /// `parent` extended by a field name, as the API server prints paths.
-fn field(parent: &str, name: &str) -> String {
+pub fn field(parent: &str, name: &str) -> String {
     if parent.is_empty() {
         name.to_string()
     } else {
