@@ -13,7 +13,7 @@
 //!   baseline requests (the canary at 100%) only the limits apply.
 //! - No latency data although there were requests: inconclusive.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::health::Health;
 
@@ -21,7 +21,7 @@ use crate::health::Health;
 pub const Z_CRITICAL: f64 = 2.326_347_874;
 
 /// The limits a step is judged by.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Limits {
     pub min_requests: u64,
     /// Percent of the canary's requests answered 5xx.

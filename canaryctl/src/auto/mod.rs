@@ -2,4 +2,12 @@
 //! step from the versions' health over its interval, and complete or roll
 //! back without a person.
 
+pub mod events;
+pub mod gates;
 pub mod judge;
+pub mod run;
+pub mod settings;
+pub mod state;
+pub mod target;
+
+pub use run::{run, AutoOptions, Outcome};
