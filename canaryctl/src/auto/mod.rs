@@ -2,6 +2,7 @@
 //! step from the versions' health over its interval, and complete or roll
 //! back without a person.
 
+pub mod begin;
 pub mod events;
 pub mod gates;
 pub mod judge;
@@ -10,4 +11,5 @@ pub mod settings;
 pub mod state;
 pub mod target;
 
-pub use run::{run, AutoOptions, Outcome};
+pub use begin::{run, AutoOptions};
+pub use run::Outcome;

@@ -1,42 +1,24 @@
-//! The run: a loop over the persisted [`Phase`], each action recorded in
+//! The run's loop over the persisted [`Phase`], each action recorded in
 //! the state file before it is taken, so a run killed anywhere resumes at
 //! the step it was on, never repeats a promotion and never loses a
 //! rollback. Between samples it watches for a person's word (the control
 //! file), the deadline, and edits of the release by anyone else.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use crate::admin::Admin;
 use crate::auto::events::{Event, Reporter};
 use crate::auto::judge::{describe, judge, Verdict};
 use crate::auto::settings::{weight_number, Settings};
-use crate::auto::state::{default_path, now_unix_ms, Control, Phase, State};
+use crate::auto::state::{now_unix_ms, Control, Phase, State};
 use crate::auto::target::Target;
-use crate::document::Kind;
 use crate::edit::Change;
 use crate::error::{CliError, Result};
 use crate::health::{Sample, Source};
 
 /// How often a waiting run looks at the control file, the clock and the file.
 const POLL: Duration = Duration::from_millis(100);
-
-pub struct AutoOptions {
-    pub file: PathBuf,
-    pub kind: Option<Kind>,
-    pub release: String,
-    pub settings: Settings,
-    pub source: Box<dyn Source>,
-    pub admin: Option<Admin>,
-    /// `None`: [`default_path`].
-    pub state: Option<PathBuf>,
-    /// Begin anew although the state file holds a run.
-    pub restart: bool,
-    pub json: bool,
-}
-
 /// How a run ended (errors aside).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -51,144 +33,16 @@ enum Interrupt {
     Edited(String),
 }
 
-struct Run<'a> {
-    target: Target,
-    state: State,
-    state_path: PathBuf,
-    source: &'a dyn Source,
-    keys: (String, String),
-    reporter: Reporter<'a>,
-    last_reason: Option<String>,
-}
-
-pub fn run(options: &AutoOptions, out: &mut dyn Write) -> Result<Outcome> {
-    let file = &options.file;
-    let state_path = options
-        .state
-        .clone()
-        .unwrap_or_else(|| default_path(file, &options.release));
-    let existing = if options.restart {
-        None
-    } else {
-        State::load(&state_path)?
-    };
-    let resumed = existing.as_ref().map(|s| phase_name(&s.phase));
-    let settings = match &existing {
-        Some(state) => state.settings.clone(),
-        None => options.settings.clone(),
-    };
-    settings.check().map_err(CliError::new)?;
-    let target = Target {
-        path: file.clone(),
-        kind: options.kind,
-        release: options.release.clone(),
-        admin: options.admin.clone(),
-        apply_timeout: Duration::from_millis(settings.apply_timeout_ms),
-    };
-    let document = target.load()?;
-    let config = document
-        .config()
-        .map_err(|e| CliError::new(format!("{e} (canaryctl auto runs on a valid config only)")))?;
-    let Some(release) = config.releases.iter().find(|r| r.name == options.release) else {
-        let names: Vec<&str> = config.releases.iter().map(|r| r.name.as_str()).collect();
-        return Err(CliError::in_file(
-            file,
-            format!(
-                "no release named \"{}\"; the releases are: {}",
-                options.release,
-                names.join(", ")
-            ),
-        ));
-    };
-    let keys = (
-        settings.source_key(&release.baseline).to_string(),
-        settings.source_key(&release.canary).to_string(),
-    );
-    let state = match existing {
-        Some(state) => {
-            if state.release != options.release {
-                return Err(CliError::in_file(
-                    &state_path,
-                    format!(
-                        "holds a run of release {}, not {}",
-                        state.release, options.release
-                    ),
-                ));
-            }
-            if state.phase.is_final() {
-                return Err(CliError::in_file(
-                    &state_path,
-                    format!(
-                        "the run of release {} has ended ({}); pass --restart to begin a new one",
-                        state.release,
-                        phase_name(&state.phase)
-                    ),
-                ));
-            }
-            state
-        }
-        None => {
-            let now = now_unix_ms();
-            State {
-                file: file.display().to_string(),
-                release: options.release.clone(),
-                settings: settings.clone(),
-                started_unix_ms: now,
-                deadline_unix_ms: now.saturating_add(settings.deadline_ms),
-                phase: Phase::Step {
-                    index: 0,
-                    applied: false,
-                },
-                failures: 0,
-                expected_release: target.release_object(&document)?,
-                pending_release: None,
-            }
-        }
-    };
-    // Both versions must be known to the source before anything changes.
-    for key in [&keys.0, &keys.1] {
-        options
-            .source
-            .sample(key)
-            .map_err(|e| CliError::new(format!("{e}; nothing changed")))?;
-    }
-    if resumed.is_none() {
-        Control::clear(&state_path)?;
-        state.save(&state_path)?;
-    }
-    let mut run = Run {
-        target,
-        state,
-        state_path,
-        source: options.source.as_ref(),
-        keys,
-        reporter: Reporter {
-            out,
-            json: options.json,
-        },
-        last_reason: None,
-    };
-    run.reporter.emit(&Event::Started {
-        release: options.release.clone(),
-        file: file.display().to_string(),
-        source: options.source.describe(),
-        steps: settings.steps.clone(),
-        resumed,
-        state_file: run.state_path.display().to_string(),
-    })?;
-    run.go()
-}
-
-fn phase_name(phase: &Phase) -> String {
-    match phase {
-        Phase::Step { index, .. } => format!("step {}", index + 1),
-        Phase::AwaitingPromotion => "awaiting promotion".to_string(),
-        Phase::Completing => "completing".to_string(),
-        Phase::RollingBack { reason } => format!("rolling back: {reason}"),
-        Phase::Completed => "completed".to_string(),
-        Phase::RolledBack { reason } => format!("rolled back: {reason}"),
-        Phase::Stopped { message } => format!("stopped: {message}"),
-    }
+/// A run under way; [`crate::auto::begin`] makes it.
+pub struct Run<'a> {
+    pub target: Target,
+    pub state: State,
+    pub state_path: PathBuf,
+    pub source: &'a dyn Source,
+    /// The baseline's and the canary's names in the source.
+    pub keys: (String, String),
+    pub reporter: Reporter<'a>,
+    pub last_reason: Option<String>,
 }
 
 impl Run<'_> {
@@ -205,7 +59,7 @@ impl Run<'_> {
         self.save()
     }
 
-    fn go(&mut self) -> Result<Outcome> {
+    pub fn go(&mut self) -> Result<Outcome> {
         loop {
             match self.state.phase.clone() {
                 Phase::Step {
@@ -283,7 +137,7 @@ impl Run<'_> {
                 let reason = format!(
                     "deadline: the run did not finish within {}s at {}{last}",
                     self.settings().deadline_ms / 1000,
-                    phase_name(&self.state.phase)
+                    self.state.phase.describe()
                 );
                 self.set_phase(Phase::RollingBack { reason })
             }

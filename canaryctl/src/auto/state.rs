@@ -43,6 +43,19 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// The phase in words: "step 2", "rolled back: ...".
+    pub fn describe(&self) -> String {
+        match self {
+            Phase::Step { index, .. } => format!("step {}", index + 1),
+            Phase::AwaitingPromotion => "awaiting promotion".to_string(),
+            Phase::Completing => "completing".to_string(),
+            Phase::RollingBack { reason } => format!("rolling back: {reason}"),
+            Phase::Completed => "completed".to_string(),
+            Phase::RolledBack { reason } => format!("rolled back: {reason}"),
+            Phase::Stopped { message } => format!("stopped: {message}"),
+        }
+    }
+
     pub fn is_final(&self) -> bool {
         matches!(
             self,

@@ -44,6 +44,8 @@ pub enum ShapeArg {
 }
 
 #[derive(Debug, Args)]
+// A later --interval (etc.) wins, so scripts can append to a base set.
+#[command(args_override_self = true)]
 #[command(group(ArgGroup::new("source").required(true).multiple(true).args(["admin", "prometheus"])))]
 pub struct AutoArgs {
     #[command(flatten)]
