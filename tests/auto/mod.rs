@@ -7,6 +7,7 @@
 //! rollback.
 
 mod bench;
+mod gates;
 mod prometheus;
 
 use serde_json::json;

@@ -6,6 +6,7 @@ pub mod begin;
 pub mod events;
 pub mod gates;
 pub mod judge;
+pub mod machine;
 pub mod run;
 pub mod settings;
 pub mod state;

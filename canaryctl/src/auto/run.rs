@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::auto::events::{Event, Reporter};
 use crate::auto::judge::{describe, judge, Verdict};
+use crate::auto::machine::after_verdict;
 use crate::auto::settings::{weight_number, Settings};
 use crate::auto::state::{now_unix_ms, Control, Phase, State};
 use crate::auto::target::Target;
@@ -276,25 +277,13 @@ impl Run<'_> {
         }
         let failures = self.state.failures;
         let failure_limit = self.settings().failure_limit;
-        let last = index + 1 >= self.settings().steps.len();
-        let next = match &verdict {
-            _ if failed && failures >= failure_limit => Phase::RollingBack {
-                reason: format!(
-                    "{} ({failures} failed intervals, failure-limit {failure_limit})",
-                    reason.unwrap_or_default()
-                ),
-            },
-            Verdict::Pass if last && self.settings().manual_promotion => Phase::AwaitingPromotion,
-            Verdict::Pass if last => Phase::Completing,
-            Verdict::Pass => Phase::Step {
-                index: index + 1,
-                applied: false,
-            },
-            _ => Phase::Step {
-                index,
-                applied: true,
-            },
-        };
+        let next = after_verdict(
+            &verdict,
+            index,
+            failures,
+            self.settings(),
+            reason.as_deref().unwrap_or_default(),
+        );
         self.set_phase(next)?;
         self.reporter.emit(&Event::Verdict {
             step: index,

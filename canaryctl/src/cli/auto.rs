@@ -69,7 +69,7 @@ pub struct AutoArgs {
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
     /// The canary's weights, rising, in percent [default: 5,10,25,50,100].
-    #[arg(long, value_delimiter = ',', value_parser = parse_step)]
+    #[arg(long, value_delimiter = ',', value_parser = parse_step, action = clap::ArgAction::Set)]
     pub steps: Option<Vec<f64>>,
     /// How long each measurement lasts (30s, 2m, 1.5) [default: 30s].
     #[arg(long, value_parser = parse_duration)]
