@@ -147,8 +147,9 @@ impl Window {
             rate,
             error_rate: (self.requests > 0)
                 .then(|| self.errors as f64 / self.requests as f64 * 100.0),
-            p50_ms: self.latency.quantile(0.5),
-            p99_ms: self.latency.quantile(0.99),
+            // The histogram lags the counters a little: no requests, no latency.
+            p50_ms: self.latency.quantile(0.5).filter(|_| self.requests > 0),
+            p99_ms: self.latency.quantile(0.99).filter(|_| self.requests > 0),
         }
     }
 }
