@@ -90,7 +90,19 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
                 out,
             )
         }
-        Command::Status(args) => status::run(&args.options()?, out),
+        Command::Status(args) => {
+            let health = args.health.options(
+                &args.admin,
+                args.interval,
+                args.watch,
+                args.count,
+                args.json,
+            )?;
+            match health {
+                Some(health) => status::health::run(&health, out),
+                None => status::run(&args.options()?, out),
+            }
+        }
         Command::Wait(args) => wait::run(&args.options()?, out),
         // Its own exit status: 3 when it rolled back.
         Command::Auto(args) => return cli::auto::run(&args, out),

@@ -222,3 +222,49 @@ fn an_edit_by_someone_else_stops_the_run_and_bad_settings_change_nothing() {
     );
     assert_eq!(bench.weight(), json!(35), "the person's edit stands");
 }
+
+#[test]
+fn status_shows_each_versions_health_over_the_last_interval() {
+    let bench = Bench::start(Faults {
+        abort_percent: 20,
+        ..Faults::default()
+    });
+    let admin = bench.admin_url();
+    let ctl = crate::support::release::Canaryctl::find();
+    let file = bench.file();
+    let set = ctl.run(&["set-weight", file, "pay", "50", "--wait", "--admin", &admin]);
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    let _load = bench.load("pay-service", 1);
+    let args = [
+        "status",
+        "--admin",
+        &admin,
+        "--file",
+        file,
+        "--interval",
+        "1",
+    ];
+    let run = ctl.run(&[&args[..], &["--json"]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let versions = report["versions"].as_array().unwrap();
+    let (baseline, canary) = (&versions[0], &versions[1]);
+    assert_eq!(
+        (baseline["version"].as_str(), canary["version"].as_str()),
+        (Some("pay-v1"), Some("pay-v2"))
+    );
+    assert!(canary["requests"].as_u64().unwrap() > 50, "{report}");
+    // 20% of the canary's requests are 503s: well inside 5..40% over 1 s.
+    let rate = canary["error_rate"].as_f64().unwrap();
+    assert!((5.0..40.0).contains(&rate), "{report}");
+    assert_eq!(baseline["error_rate"], 0.0, "{report}");
+    let text = ctl.run(&args);
+    eprintln!("{}", text.stdout);
+    assert!(
+        text.stdout
+            .lines()
+            .any(|l| l.starts_with("pay") && l.contains("canary")),
+        "{}",
+        text.stdout
+    );
+}

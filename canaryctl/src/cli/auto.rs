@@ -15,6 +15,7 @@ use canaryctl::auto::{self as auto_run, AutoOptions, Outcome};
 use canaryctl::health::admin::AdminSource;
 use canaryctl::health::prometheus::{PrometheusSource, Shape};
 use canaryctl::health::Source;
+use canaryctl::status::health::HealthOptions;
 use canaryctl::{Admin, CliError, Result};
 
 use crate::cli::parse::parse_percent;
@@ -46,7 +47,7 @@ pub enum ShapeArg {
 #[derive(Debug, Args)]
 // A later --interval (etc.) wins, so scripts can append to a base set.
 #[command(args_override_self = true)]
-#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["admin", "prometheus"])))]
+#[command(group(ArgGroup::new("health_source").required(true).multiple(true).args(["admin", "prometheus"])))]
 pub struct AutoArgs {
     #[command(flatten)]
     pub file: FileArgs,
@@ -56,15 +57,8 @@ pub struct AutoArgs {
     /// where each edit is confirmed applied.
     #[arg(long, value_name = "URL")]
     pub admin: Option<String>,
-    /// A Prometheus server: the health source.
-    #[arg(long, value_name = "URL")]
-    pub prometheus: Option<String>,
-    /// Which metrics Prometheus holds.
-    #[arg(long, value_enum, default_value = "envoy", requires = "prometheus")]
-    pub prometheus_shape: ShapeArg,
-    /// Extra PromQL label matchers for every query, e.g. 'reporter="destination"'.
-    #[arg(long, value_name = "MATCHERS", requires = "prometheus")]
-    pub prometheus_match: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// A plan file (YAML or JSON) with these settings; options given here win.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
@@ -110,6 +104,82 @@ pub struct AutoArgs {
     pub json: bool,
 }
 
+/// A Prometheus server as the health source, for `auto` and `status`.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// A Prometheus server: the health source (instead of Envoy's admin).
+    #[arg(long, value_name = "URL")]
+    pub prometheus: Option<String>,
+    /// Which metrics Prometheus holds.
+    #[arg(long, value_enum, default_value = "envoy", requires = "prometheus")]
+    pub prometheus_shape: ShapeArg,
+    /// Extra PromQL label matchers for every query, e.g. 'reporter="destination"'.
+    #[arg(long, value_name = "MATCHERS", requires = "prometheus")]
+    pub prometheus_match: Option<String>,
+}
+
+impl SourceArgs {
+    /// Prometheus if given, else Envoy's admin.
+    pub fn source(&self, admin: Option<&Admin>) -> Result<Box<dyn Source>> {
+        match (&self.prometheus, admin) {
+            (Some(url), _) => {
+                let shape = match self.prometheus_shape {
+                    ShapeArg::Envoy => Shape::Envoy,
+                    ShapeArg::Istio => Shape::Istio,
+                };
+                let source = PrometheusSource::new(url, shape, self.prometheus_match.clone())
+                    .map_err(CliError::new)?;
+                Ok(Box::new(source))
+            }
+            (None, Some(admin)) => Ok(Box::new(AdminSource {
+                admin: admin.clone(),
+            })),
+            (None, None) => Err(CliError::new("give --admin or --prometheus")),
+        }
+    }
+}
+
+/// `status --file`: per-version health.
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// Show each version's health over the last interval, for the releases
+    /// in FILE (plugin JSON, ECDS file or WasmPlugin), instead of the split.
+    #[arg(long = "file", value_name = "FILE")]
+    pub health_file: Option<PathBuf>,
+    /// With --file: a version's name in the source (repeatable), VERSION=NAME.
+    #[arg(long = "cluster", value_name = "VERSION=NAME", value_parser = parse_mapping, requires = "health_file")]
+    pub clusters: Vec<(String, String)>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+impl HealthArgs {
+    /// The options of a health table, when --file asks for one.
+    pub fn options(
+        &self,
+        admin: &str,
+        interval: Duration,
+        watch: bool,
+        count: Option<u64>,
+        json: bool,
+    ) -> Result<Option<HealthOptions>> {
+        let Some(file) = &self.health_file else {
+            return Ok(None);
+        };
+        let admin = Admin::parse(admin).map_err(CliError::new)?;
+        Ok(Some(HealthOptions {
+            file: file.clone(),
+            kind: None,
+            source: self.source.source(Some(&admin))?,
+            clusters: self.clusters.iter().cloned().collect(),
+            interval,
+            watch,
+            count,
+            json,
+        }))
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct GateArgs {
     #[command(flatten)]
@@ -149,22 +219,7 @@ impl AutoArgs {
             Some(url) => Some(Admin::parse(url).map_err(CliError::new)?),
             None => None,
         };
-        let source: Box<dyn Source> = match (&self.prometheus, &admin) {
-            (Some(url), _) => {
-                let shape = match self.prometheus_shape {
-                    ShapeArg::Envoy => Shape::Envoy,
-                    ShapeArg::Istio => Shape::Istio,
-                };
-                Box::new(
-                    PrometheusSource::new(url, shape, self.prometheus_match.clone())
-                        .map_err(CliError::new)?,
-                )
-            }
-            (None, Some(admin)) => Box::new(AdminSource {
-                admin: admin.clone(),
-            }),
-            (None, None) => return Err(CliError::new("give --admin or --prometheus")),
-        };
+        let source = self.source.source(admin.as_ref())?;
         Ok(AutoOptions {
             file: self.file.file.clone(),
             kind: self.file.kind(),

@@ -272,6 +272,8 @@ pub struct StatusArgs {
     /// Print JSON (one object per refresh with --watch).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub health: auto::HealthArgs,
 }
 
 #[cfg(test)]
