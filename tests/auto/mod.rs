@@ -34,7 +34,7 @@ fn healthy_canary_completes_with_every_step_passing() {
     assert!(run
         .of("weight_set")
         .iter()
-        .all(|e| e["confirmed_by_envoy"] == true));
+        .all(|e| e["applied"] == "confirmed"));
     assert_eq!(run.of("completed").len(), 1);
     assert_eq!(bench.weight(), json!(100));
     // The run changed weights under load: no request failed for it.

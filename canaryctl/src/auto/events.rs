@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::auto::judge::{describe, Verdict};
 use crate::auto::state::now_unix_ms;
+use crate::auto::target::Applied;
 use crate::error::{CliError, Result};
 use crate::health::Health;
 
@@ -27,7 +28,7 @@ pub enum Event {
     WeightSet {
         step: usize,
         weight: f64,
-        confirmed_by_envoy: bool,
+        applied: Applied,
     },
     Measurement {
         step: usize,
@@ -106,14 +107,14 @@ pub fn text(event: &Event) -> String {
         Event::WeightSet {
             step,
             weight,
-            confirmed_by_envoy,
+            applied,
         } => format!(
             "step {}: canary weight {weight}%{}",
             step + 1,
-            if *confirmed_by_envoy {
-                ", applied by Envoy"
-            } else {
-                " written (not confirmed: no --admin)"
+            match applied {
+                Applied::Confirmed => ", applied by Envoy",
+                Applied::Unconfirmed => " written (not confirmed: no --admin, or not an ECDS file)",
+                Applied::Unchanged => " (already in the file)",
             }
         ),
         Event::Measurement {

@@ -187,7 +187,7 @@ impl Run<'_> {
             .plan(&document, &Change::SetWeight(weight_number(weight)))?;
         self.state.pending_release = Some(planned.release_after.clone());
         self.save()?;
-        let confirmed = match self.target.commit(&document, &planned) {
+        let applied = match self.target.commit(&document, &planned) {
             Err(CliError::Changed(_)) => {
                 // Someone wrote the file between our read and write.
                 return match self.interrupt()? {
@@ -206,7 +206,7 @@ impl Run<'_> {
         self.reporter.emit(&Event::WeightSet {
             step: index,
             weight,
-            confirmed_by_envoy: confirmed,
+            applied,
         })
     }
 
@@ -315,17 +315,19 @@ impl Run<'_> {
         let planned = self.target.plan(&document, change)?;
         self.state.pending_release = Some(planned.release_after.clone());
         self.save()?;
-        match self.target.commit(&document, &planned) {
+        let planned = match self.target.commit(&document, &planned) {
             // Written meanwhile: plan again on the new content.
             Err(CliError::Changed(_)) => {
                 let document = self.target.load()?;
-                let planned = self.target.plan(&document, change)?;
-                self.target.commit(&document, &planned)?;
+                let again = self.target.plan(&document, change)?;
+                self.target.commit(&document, &again)?;
+                again
             }
             result => {
                 result?;
+                planned
             }
-        }
+        };
         self.state.expected_release = planned.release_after;
         self.state.pending_release = None;
         self.save()

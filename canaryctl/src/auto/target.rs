@@ -23,6 +23,18 @@ pub struct Target {
     pub apply_timeout: Duration,
 }
 
+/// What became of a committed edit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Applied {
+    /// Written, and Envoy said it applied it.
+    Confirmed,
+    /// Written; no admin to ask, or the file is not one Envoy watches.
+    Unconfirmed,
+    /// The file already held it (a resumed run): nothing written.
+    Unchanged,
+}
+
 /// A planned edit and the release object it leaves in the file.
 #[derive(Debug)]
 pub struct Planned {
@@ -77,9 +89,12 @@ impl Target {
     }
 
     /// Writes the planned edit unless the file changed since `document` was
-    /// read; `Ok(true)` when Envoy confirmed it applied the new config.
-    pub fn commit(&self, document: &Document, planned: &Planned) -> Result<bool> {
+    /// read; and, when it can, waits for Envoy to apply it.
+    pub fn commit(&self, document: &Document, planned: &Planned) -> Result<Applied> {
         let edit = &planned.edit;
+        if edit.new_text().is_none() {
+            return Ok(Applied::Unchanged);
+        }
         let filter = document.ecds_filter();
         let watch = match (&self.admin, &filter, edit.new_text()) {
             (Some(admin), Some(filter), Some(_)) => Some(
@@ -90,10 +105,10 @@ impl Target {
         };
         edit.commit()?;
         let Some(watch) = watch else {
-            return Ok(false);
+            return Ok(Applied::Unconfirmed);
         };
         match watch.wait(edit.filter_changes(), self.apply_timeout) {
-            Ok(Verdict::Applied) => Ok(true),
+            Ok(Verdict::Applied) => Ok(Applied::Confirmed),
             Ok(Verdict::Refused) => Err(CliError::new(format!(
                 "Envoy refused the new config of filter {} (see its log); {} holds it",
                 watch.filter(),
