@@ -29,7 +29,7 @@ fn stats_path(cluster: &str) -> String {
     )
 }
 
-/// Reads the answer of [`stats_path`] for `cluster`.
+/// Reads the answer of the stats query for `cluster`.
 pub fn parse(cluster: &str, body: &str) -> Result<Sample, String> {
     let json: Value = serde_json::from_str(body)
         .map_err(|e| format!("Envoy's admin answered stats that are not JSON: {e}"))?;
