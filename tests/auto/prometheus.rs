@@ -128,8 +128,31 @@ fn prometheus_as_the_source_completes_a_healthy_canary() {
     let load = bench.load("pay-service", 1);
     let (admin, url) = (bench.admin_url(), prometheus.url());
     let run = run_auto(bench.file(), &args(&admin, &url));
+    // status reads the same source: the canary, at 100% now, has the traffic.
+    let status = crate::support::release::Canaryctl::find().run(&[
+        "status",
+        "--prometheus",
+        &url,
+        "--file",
+        bench.file(),
+        "--interval",
+        "2",
+        "--json",
+    ]);
     let tally = load.finish();
     run.print("prometheus, healthy");
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let report: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert!(report["source"]
+        .as_str()
+        .unwrap()
+        .starts_with("Prometheus at"));
+    assert_eq!(report["versions"][1]["version"], "pay-v2");
+    assert!(
+        report["versions"][1]["requests"].as_u64().unwrap() > 0,
+        "{report}"
+    );
+    assert_eq!(report["versions"][1]["error_rate"], 0.0, "{report}");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.of("started")[0]["source"]
         .as_str()
