@@ -12,7 +12,7 @@ fn pause_resume_promote_and_abort() {
     let bench = Bench::start(Faults::default());
     let _load = bench.load("pay-service", 1);
     let admin = bench.admin_url();
-    let mut args = vec!["--admin", admin.as_str(), "--max-p99-ms", "200"];
+    let mut args = vec!["--admin", admin.as_str()];
     args.extend_from_slice(FAST);
     args.extend_from_slice(&["--steps", "50", "--interval", "1s", "--manual-promotion"]);
     let ctl = Canaryctl::find();

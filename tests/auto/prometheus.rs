@@ -108,14 +108,7 @@ impl Prometheus {
 }
 
 fn args<'a>(admin: &'a str, prometheus: &'a str) -> Vec<&'a str> {
-    let mut args = vec![
-        "--admin",
-        admin,
-        "--prometheus",
-        prometheus,
-        "--max-p99-ms",
-        "200",
-    ];
+    let mut args = vec!["--admin", admin, "--prometheus", prometheus];
     args.extend_from_slice(FAST);
     args.extend_from_slice(&["--interval", "2s"]);
     args
