@@ -18,6 +18,13 @@
 //! - Reports behind every `--json`: [`inspect::ValidateReport`],
 //!   [`inspect::ShowReport`], [`simulate::SimulateReport`],
 //!   [`status::stats::CountersReport`]. Errors: [`CliError`].
+//! - [`health::Source`]: per-version requests, 5xx and latency from Envoy's
+//!   admin ([`health::admin`]) or Prometheus ([`health::prometheus`]);
+//!   [`health::Sample::since`] gives an interval's [`health::Window`].
+//! - [`auto`]: `canaryctl auto`: [`auto::judge::judge`] (pure: a step's
+//!   verdict), [`auto::machine::after_verdict`] (pure: the next phase),
+//!   [`auto::run()`] (the run, with its state file); every edit it makes goes
+//!   through [`auto::target::Target`].
 //!
 //! # Call sequence of an edit
 //!
@@ -51,10 +58,12 @@
 
 pub mod admin;
 pub mod applied;
+pub mod auto;
 pub mod describe;
 pub mod document;
 pub mod edit;
 pub mod error;
+pub mod health;
 pub mod inspect;
 pub mod simulate;
 pub mod status;

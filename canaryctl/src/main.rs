@@ -9,12 +9,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use canaryctl::auto::gates::Gate;
 use canaryctl::edit::{self, Change};
 use canaryctl::{inspect, simulate, status, wait, CliError, Result};
 use cli::{Cli, Command};
 
-fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
-    match cli.command {
+fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
+    let done = match cli.command {
         Command::Validate { file, json } => inspect::validate(&file.file, file.kind(), json, out),
         Command::Show { file, json } => inspect::show(&file.file, file.kind(), json, out),
         Command::Simulate(args) => simulate::run(&args.options(), out),
@@ -89,18 +90,39 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
                 out,
             )
         }
-        Command::Status(args) => status::run(&args.options()?, out),
+        Command::Status(args) => {
+            let health = args.health.options(
+                &args.admin,
+                args.interval,
+                args.watch,
+                args.count,
+                args.json,
+            )?;
+            match health {
+                Some(health) => status::health::run(&health, out),
+                None => status::run(&args.options()?, out),
+            }
+        }
         Command::Wait(args) => wait::run(&args.options()?, out),
-    }
+        // Its own exit status: 3 when it rolled back.
+        Command::Auto(args) => return cli::auto::run(&args, out),
+        Command::Promote(args) => cli::auto::gate(Gate::Promote, &args, out),
+        Command::Abort(args) => cli::auto::gate(Gate::Abort, &args, out),
+        Command::Pause(args) => cli::auto::gate(Gate::Pause, &args, out),
+        Command::Resume(args) => cli::auto::gate(Gate::Resume, &args, out),
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let result = run(cli, &mut out).and_then(|()| out.flush().map_err(CliError::from));
+    let result =
+        run(cli, &mut out).and_then(|code| out.flush().map_err(CliError::from).map(|()| code));
     match result {
-        Ok(()) | Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
+        Ok(code) => code,
+        Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
         Err(error) => {
             // Nothing sensible is left to do if stderr is gone too.
             let _ = writeln!(std::io::stderr(), "canaryctl: {error}");

@@ -2,6 +2,7 @@
 //! translation into the library's plain types. The only module that knows
 //! clap.
 
+pub mod auto;
 mod convert;
 mod parse;
 
@@ -22,7 +23,8 @@ use parse::{parse_interval, parse_percent, parse_weight_bp};
              its split, change rules and weights safely, and watch live traffic.",
     after_help = "FILE is the plugin JSON, the ECDS file that Envoy watches (a DiscoveryResponse, \
                   JSON or YAML), or an Istio WasmPlugin manifest; the kind is detected.\n\
-                  Exit status: 0 success, 1 rejected input or failed step, 2 usage error."
+                  Exit status: 0 success, 1 rejected input or failed step, 2 usage error, \
+                  3 rolled back by `auto`."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -89,6 +91,17 @@ pub enum Command {
     /// Run COMMAND, which puts a new ECDS file in place, and wait for Envoy's
     /// verdict: applied (exit 0), or refused or no answer (exit 1).
     Wait(WaitCommandArgs),
+    /// Step the canary's weight on a schedule, judge each step from the versions'
+    /// health, and complete (exit 0) or roll back (exit 3) without a person.
+    Auto(Box<auto::AutoArgs>),
+    /// Let a run of `auto --manual-promotion` complete the release.
+    Promote(auto::GateArgs),
+    /// Roll the release back now and end its `auto` run (exit 3).
+    Abort(auto::GateArgs),
+    /// Hold an `auto` run at its step.
+    Pause(auto::GateArgs),
+    /// Let a paused `auto` run measure its step again.
+    Resume(auto::GateArgs),
 }
 
 /// `--wait` on an edit of an ECDS file.
@@ -259,6 +272,8 @@ pub struct StatusArgs {
     /// Print JSON (one object per refresh with --watch).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub health: auto::HealthArgs,
 }
 
 #[cfg(test)]

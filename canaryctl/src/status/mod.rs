@@ -2,6 +2,7 @@
 //! Envoy's admin `/stats`; with `--watch`, refreshed in place and with the
 //! split over the last interval beside the totals.
 
+pub mod health;
 pub mod stats;
 
 use std::io::{IsTerminal, Write};

@@ -1,0 +1,149 @@
+//! The start of a run: the settings checked, the release found, the state
+//! file read (resume) or made (a new run), both versions known to the
+//! health source, all before anything changes.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::admin::Admin;
+use crate::auto::events::{Event, Reporter};
+use crate::auto::run::{Outcome, Run};
+use crate::auto::settings::Settings;
+use crate::auto::state::{default_path, now_unix_ms, Control, Phase, State};
+use crate::auto::target::Target;
+use crate::document::Kind;
+use crate::error::{CliError, Result};
+use crate::health::Source;
+
+pub struct AutoOptions {
+    pub file: PathBuf,
+    pub kind: Option<Kind>,
+    pub release: String,
+    pub settings: Settings,
+    pub source: Box<dyn Source>,
+    pub admin: Option<Admin>,
+    /// `None`: [`default_path`].
+    pub state: Option<PathBuf>,
+    /// Begin anew although the state file holds a run.
+    pub restart: bool,
+    pub json: bool,
+}
+
+pub fn run(options: &AutoOptions, out: &mut dyn Write) -> Result<Outcome> {
+    let file = &options.file;
+    let state_path = options
+        .state
+        .clone()
+        .unwrap_or_else(|| default_path(file, &options.release));
+    let existing = if options.restart {
+        None
+    } else {
+        State::load(&state_path)?
+    };
+    let resumed = existing.as_ref().map(|s| s.phase.describe());
+    let settings = match &existing {
+        Some(state) => state.settings.clone(),
+        None => options.settings.clone(),
+    };
+    settings.check().map_err(CliError::new)?;
+    let target = Target {
+        path: file.clone(),
+        kind: options.kind,
+        release: options.release.clone(),
+        admin: options.admin.clone(),
+        apply_timeout: Duration::from_millis(settings.apply_timeout_ms),
+    };
+    let document = target.load()?;
+    let config = document
+        .config()
+        .map_err(|e| CliError::new(format!("{e} (canaryctl auto runs on a valid config only)")))?;
+    let Some(release) = config.releases.iter().find(|r| r.name == options.release) else {
+        let names: Vec<&str> = config.releases.iter().map(|r| r.name.as_str()).collect();
+        return Err(CliError::in_file(
+            file,
+            format!(
+                "no release named \"{}\"; the releases are: {}",
+                options.release,
+                names.join(", ")
+            ),
+        ));
+    };
+    let keys = (
+        settings.source_key(&release.baseline).to_string(),
+        settings.source_key(&release.canary).to_string(),
+    );
+    let state = match existing {
+        Some(state) => {
+            if state.release != options.release {
+                return Err(CliError::in_file(
+                    &state_path,
+                    format!(
+                        "holds a run of release {}, not {}",
+                        state.release, options.release
+                    ),
+                ));
+            }
+            if state.phase.is_final() {
+                return Err(CliError::in_file(
+                    &state_path,
+                    format!(
+                        "the run of release {} has ended ({}); pass --restart to begin a new one",
+                        state.release,
+                        state.phase.describe()
+                    ),
+                ));
+            }
+            state
+        }
+        None => {
+            let now = now_unix_ms();
+            State {
+                file: file.display().to_string(),
+                release: options.release.clone(),
+                settings: settings.clone(),
+                started_unix_ms: now,
+                deadline_unix_ms: now.saturating_add(settings.deadline_ms),
+                phase: Phase::Step {
+                    index: 0,
+                    applied: false,
+                },
+                failures: 0,
+                expected_release: target.release_object(&document)?,
+                pending_release: None,
+            }
+        }
+    };
+    // Both versions must be known to the source before anything changes.
+    for key in [&keys.0, &keys.1] {
+        options
+            .source
+            .sample(key)
+            .map_err(|e| CliError::new(format!("{e}; nothing changed")))?;
+    }
+    if resumed.is_none() {
+        Control::clear(&state_path)?;
+        state.save(&state_path)?;
+    }
+    let mut run = Run {
+        target,
+        state,
+        state_path,
+        source: options.source.as_ref(),
+        keys,
+        reporter: Reporter {
+            out,
+            json: options.json,
+        },
+        last_reason: None,
+    };
+    run.reporter.emit(&Event::Started {
+        release: options.release.clone(),
+        file: file.display().to_string(),
+        source: options.source.describe(),
+        steps: settings.steps.clone(),
+        resumed,
+        state_file: run.state_path.display().to_string(),
+    })?;
+    run.go()
+}
