@@ -84,7 +84,7 @@ pub fn stat_name(filter: &str, counter: &str) -> String {
 }
 
 /// `text` as a literal inside an RE2 pattern.
-fn regex_escape(text: &str) -> String {
+pub fn regex_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() * 2);
     for c in text.chars() {
         if "\\.+*?()|[]{}^$".contains(c) {
@@ -95,7 +95,7 @@ fn regex_escape(text: &str) -> String {
     out
 }
 
-fn url_encode(text: &str) -> String {
+pub fn url_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

@@ -51,10 +51,12 @@
 
 pub mod admin;
 pub mod applied;
+pub mod console;
 pub mod describe;
 pub mod document;
 pub mod edit;
 pub mod error;
+pub mod history;
 pub mod inspect;
 pub mod simulate;
 pub mod status;

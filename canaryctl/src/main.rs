@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use canaryctl::edit::{self, Change};
-use canaryctl::{inspect, simulate, status, wait, CliError, Result};
+use canaryctl::{console, inspect, simulate, status, wait, CliError, Result};
 use cli::{Cli, Command};
 
 fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
@@ -91,6 +91,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         }
         Command::Status(args) => status::run(&args.options()?, out),
         Command::Wait(args) => wait::run(&args.options()?, out),
+        Command::Console(args) => console::run(&args.options()?, out),
     }
 }
 

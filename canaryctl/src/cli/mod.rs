@@ -2,8 +2,11 @@
 //! translation into the library's plain types. The only module that knows
 //! clap.
 
+mod console;
 mod convert;
 mod parse;
+
+pub use console::ConsoleArgs;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -89,6 +92,8 @@ pub enum Command {
     /// Run COMMAND, which puts a new ECDS file in place, and wait for Envoy's
     /// verdict: applied (exit 0), or refused or no answer (exit 1).
     Wait(WaitCommandArgs),
+    /// Serve the release console: a web page and a JSON API over FILE.
+    Console(ConsoleArgs),
 }
 
 /// `--wait` on an edit of an ECDS file.
