@@ -20,6 +20,7 @@ mod istio_envoy;
 mod istio_k8s;
 mod support;
 
+mod console;
 mod defence_in_depth;
 mod differential;
 mod fail_open_defence;

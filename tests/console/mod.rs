@@ -1,0 +1,7 @@
+//! `canaryctl console` end to end: its JSON API against a real Envoy
+//! (api.rs) and its page in a real headless Chromium (browser.rs); the
+//! console runs as the real binary (server.rs).
+
+mod api;
+mod browser;
+mod server;
