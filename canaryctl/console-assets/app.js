@@ -77,7 +77,7 @@ function conditionRow(condition) {
   const body = $("conditions").querySelector("tbody");
   const n = body.children.length + 1;
   const label = (what) => t("conditionNames", { i: n }) + " " + t(what);
-  const source = el("select", { "ariaLabel": label("source") });
+  const source = el("select");
   source.setAttribute("aria-label", label("source"));
   for (const s of ["header", "cookie", "query"]) source.append(el("option", { value: s, textContent: t(s) }));
   const key = el("input", { type: "text" });
@@ -158,6 +158,7 @@ function showError(data, fallback) {
 
 async function write(method, action, body, fallback) {
   clearErrors();
+  notice("");
   const { status, data } = await api(method, `/api/releases/${encodeURIComponent(current.name)}/${action}`, body);
   if (status === 412) {
     await loadRelease(current.name);
