@@ -257,13 +257,13 @@ function renderInstances(sample, problem) {
     const l = live[role] || {};
     const endpoints = el("td");
     if (version && version.endpoints) {
-      for (const e of version.endpoints) endpoints.append(el("div", { className: e.health, textContent: `${e.address} ${e.health}` }));
+      for (const e of version.endpoints) endpoints.append(el("div", { className: e.health, textContent: `${e.address} ${t(e.health)}` }));
     } else endpoints.textContent = problem || "–";
     body.append(el("tr", {}, el("td", { textContent: t(role) }), el("td", { textContent: r[role] }),
       el("td", { textContent: ratio[role] }), el("td", { textContent: percent(l.share) }),
       el("td", { textContent: l.rps === null || l.rps === undefined ? "–" : l.rps.toFixed(1) }),
       el("td", { textContent: percent(l.errors) }),
-      el("td", { textContent: version && version.p99_ms !== null ? version.p99_ms + " ms" : "–" }), endpoints));
+      el("td", { textContent: version && version.p99_ms !== null ? version.p99_ms.toFixed(2) + " ms" : "–" }), endpoints));
   }
   drawChart();
 }
@@ -275,6 +275,19 @@ function drawChart() {
   const now = samples.length ? samples[samples.length - 1].t : 0;
   const x = (time) => 600 - ((now - time) / WINDOW_MS) * 600;
   const y = (value) => 135 - (Math.min(Math.max(value, 0), 100) / 100) * 130;
+  const label = (x0, y0, text, color) => {
+    const node = document.createElementNS(ns, "text");
+    node.setAttribute("x", x0);
+    node.setAttribute("y", y0);
+    node.setAttribute("font-size", "11");
+    node.setAttribute("fill", color);
+    node.textContent = text;
+    svg.append(node);
+  };
+  label(4, 14, "100%", "#666");
+  label(4, 134, "0%", "#666");
+  label(500, 14, t("baseline"), COLORS.baseline);
+  label(550, 14, t("canary"), COLORS.canary);
   for (const role of ["baseline", "canary"]) {
     for (const [measure, dash] of [["share", ""], ["errors", "4 3"]]) {
       const points = samples.filter((s) => s.live[role] && s.live[role][measure] !== null && s.live[role][measure] !== undefined)

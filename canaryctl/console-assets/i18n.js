@@ -26,6 +26,7 @@ const WORDS = {
     completeText: "Every request will go to {canary}, and the rule is cleared.",
     rollbackText: "Every request will go to {baseline}; {canary} gets none, and the rule is cleared.",
     conditionNames: "Condition {i}", valueHintList: "comma-separated", open: "Open",
+    healthy: "healthy", unhealthy: "unhealthy", degraded: "degraded", unknown: "unknown",
   },
   zh: {
     title: "灰度发布控制台", language: "语言", releases: "发布", name: "名称", hosts: "主机",
@@ -51,6 +52,7 @@ const WORDS = {
     completeText: "所有请求将发往 {canary}，并清除规则。",
     rollbackText: "所有请求将发往 {baseline}；{canary} 不再接收请求，并清除规则。",
     conditionNames: "条件 {i}", valueHintList: "用逗号分隔", open: "打开",
+    healthy: "健康", unhealthy: "不健康", degraded: "降级", unknown: "未知",
   },
 };
 

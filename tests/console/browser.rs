@@ -275,7 +275,7 @@ async fn a_release_driven_from_the_page_in_chromium() {
     wait_for(&browser, "//h1[contains(., '灰度发布控制台')]").await;
     wait_for(
         &browser,
-        "//table[@id='instances']//td/div[contains(., 'healthy')]",
+        "//table[@id='instances']//td/div[contains(., '健康')]",
     )
     .await;
     shot(&browser, "08-zh").await;

@@ -4,7 +4,7 @@
 //! entry when it is first noticed).
 
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
 use canary_core::{Config, Release};
 use sha2::{Digest, Sha256};
@@ -84,12 +84,33 @@ impl Console {
         format!("{}: ", self.file.display())
     }
 
-    /// Reads FILE (and notes a change from outside in the history).
+    /// Reads FILE for a read-only request, and notes a change from outside
+    /// in the history, unless a write of the console is under way (whose
+    /// new content is not in the history yet; the next read looks again).
     pub fn load(&self) -> Result<(Document, Config), ApiError> {
+        let writing = match self.writing.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        };
+        self.read(writing.is_some())
+    }
+
+    /// Reads FILE inside a write, under [`Console::write_lock`].
+    pub fn load_for_write(
+        &self,
+        _held: &MutexGuard<'_, ()>,
+    ) -> Result<(Document, Config), ApiError> {
+        self.read(true)
+    }
+
+    fn read(&self, observe: bool) -> Result<(Document, Config), ApiError> {
         let document =
             Document::load(&self.file, self.kind).map_err(|e| ApiError::internal(e.to_string()))?;
         let config = document.config();
-        self.observe(&document, config.as_ref().ok());
+        if observe {
+            self.observe(&document, config.as_ref().ok());
+        }
         let config = config.map_err(|e| ApiError::internal(e.to_string()))?;
         Ok((document, config))
     }

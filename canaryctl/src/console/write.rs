@@ -43,8 +43,8 @@ pub fn apply(
     canary: Option<&str>,
     change: &Change,
 ) -> Result<(Value, String), ApiError> {
-    let _one_at_a_time = console.write_lock();
-    let (document, config) = console.load()?;
+    let one_at_a_time = console.write_lock();
+    let (document, config) = console.load_for_write(&one_at_a_time)?;
     let Some(release) = config.releases.iter().find(|r| r.name == name) else {
         return Err(ApiError::not_found(format!("no release named \"{name}\"")));
     };
