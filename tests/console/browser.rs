@@ -115,6 +115,16 @@ fn control(aria_label: &str) -> String {
     format!("//*[@aria-label='{aria_label}']")
 }
 
+/// Script: the ids (or tags) of visible controls with no accessible name:
+/// no `<label for>`, no `aria-label`, and (buttons, links) no text.
+const UNNAMED_CONTROLS: &str = r#"
+  return [...document.querySelectorAll("input, select, button, a, textarea")]
+    .filter((c) => c.offsetParent !== null)
+    .filter((c) => !(c.labels && c.labels.length) && !c.getAttribute("aria-label")
+      && !(["BUTTON", "A"].includes(c.tagName) && c.textContent.trim()))
+    .map((c) => c.id || c.tagName);
+"#;
+
 const SAVED: &str = "//p[@id='notice'][contains(., 'Saved.') and contains(., 'Envoy applied it.')]";
 
 fn versions(envoy: &Envoy, header: Option<(&str, &str)>) -> Vec<String> {
@@ -166,6 +176,8 @@ async fn a_release_driven_from_the_page_in_chromium() {
     )
     .await;
     shot(&browser, "01-release").await;
+    let unnamed = browser.execute(UNNAMED_CONTROLS, vec![]).await.unwrap();
+    assert_eq!(unnamed, json!([]), "controls without an accessible name");
 
     // Weight (%) and Save: the file and Envoy follow.
     let weight = wait_for(&browser, &labelled("Weight (%)")).await;
@@ -178,8 +190,8 @@ async fn a_release_driven_from_the_page_in_chromium() {
     shot(&browser, "02-weight-100").await;
     let weight = wait_for(&browser, &labelled("Weight (%)")).await;
     weight.clear().await.unwrap();
-    weight.send_keys("0").await.unwrap();
-    click(&browser, "//button[normalize-space()='Save']").await;
+    // With the keyboard alone: Enter in the field submits it.
+    weight.send_keys("0\u{E007}").await.unwrap();
     wait_for(&browser, SAVED).await;
     assert_eq!(weight_in_file(&file), 0);
     assert_eq!(versions(&envoy, None), ["pay-v1"]);
