@@ -18,6 +18,10 @@
 //! - Reports behind every `--json`: [`inspect::ValidateReport`],
 //!   [`inspect::ShowReport`], [`simulate::SimulateReport`],
 //!   [`status::stats::CountersReport`]. Errors: [`CliError`].
+//! - [`history::Entry`]: one line of `FILE.history.jsonl` (who changed what);
+//!   [`edit::Edit::history_entry`] makes one from an edit.
+//! - [`console`]: `canaryctl console`, the web page and JSON API over these
+//!   same calls (its writes: `console::write`, If-Match on the content hash).
 //!
 //! # Call sequence of an edit
 //!

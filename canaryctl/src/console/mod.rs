@@ -2,11 +2,11 @@
 //! over the same library calls as the CLI (so it accepts and refuses what
 //! the filter does).
 //!
-//! - [`state`]: FILE, Envoy's admin, the token, the history's view of FILE;
-//! - [`write`]: the one write path (If-Match → plan → commit → verdict);
-//! - [`api`], [`body`], [`metrics`]: the handlers, request bodies, live numbers;
-//! - [`guard`]: Host, token, Origin and content-type checks;
-//! - [`server`], [`assets`]: the routes and the embedded page.
+//! - `state`: FILE, Envoy's admin, the token, the history's view of FILE;
+//! - `write`: the one write path (If-Match → plan → commit → verdict);
+//! - `api`, `body`, `metrics`: the handlers, request bodies, live numbers;
+//! - `guard`: Host, token, Origin and content-type checks;
+//! - `server`, `assets`: the routes and the embedded page.
 //!
 //! It listens on loopback unless given a token; it reads and writes FILE
 //! and its history (`FILE.history.jsonl`) only.
