@@ -4,7 +4,8 @@
 //! and `Save` and see the file and Envoy follow; add a header condition and
 //! see a matching request reach the canary; a wrong regex shows the core's
 //! message and changes nothing; `Complete` → `Confirm`, `Rollback` →
-//! `Confirm`; the page in Chinese for a browser that prefers it. Each step
+//! `Confirm`; a Save after canaryctl wrote is refused and says so; the page
+//! in Chinese for a browser that prefers it. Each step
 //! is saved as a screenshot under `target/console-screenshots/`.
 
 use std::fs;
@@ -18,6 +19,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
 use super::server::ConsoleServer;
+use crate::support::release::Canaryctl;
 use crate::support::{pay_release, plugin_config, repo_root, Envoy, Request};
 
 /// Bound on waiting for the page to show something.
@@ -274,6 +276,29 @@ async fn a_release_driven_from_the_page_in_chromium() {
     )
     .await;
     shot(&browser, "07-rollback").await;
+
+    // canaryctl writes behind the page's back: the page's Save is refused
+    // (412), says so, and reloads; the file keeps canaryctl's weight.
+    let run = Canaryctl::find().run(&["set-weight", file.to_str().unwrap(), "pay", "5"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let weight = wait_for(&browser, &labelled("Weight (%)")).await;
+    weight.clear().await.unwrap();
+    weight.send_keys("7").await.unwrap();
+    click(&browser, "//button[normalize-space()='Save']").await;
+    wait_for(
+        &browser,
+        "//p[@id='notice'][contains(., 'The file changed since this page read it')]",
+    )
+    .await;
+    assert_eq!(weight_in_file(&file), 500);
+    let shown = wait_for(&browser, &labelled("Weight (%)")).await;
+    assert_eq!(shown.prop("value").await.unwrap().as_deref(), Some("5"));
+    wait_for(
+        &browser,
+        "//table[@id='history']//td[normalize-space()='canaryctl']",
+    )
+    .await;
+    shot(&browser, "08-stale").await;
     browser.close().await.unwrap();
 
     // A browser that prefers Chinese gets the page in Chinese.
@@ -290,6 +315,6 @@ async fn a_release_driven_from_the_page_in_chromium() {
         "//table[@id='instances']//td/div[contains(., '健康')]",
     )
     .await;
-    shot(&browser, "08-zh").await;
+    shot(&browser, "09-zh").await;
     browser.close().await.unwrap();
 }
