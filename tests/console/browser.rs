@@ -161,6 +161,12 @@ async fn a_release_driven_from_the_page_in_chromium() {
 
     // The releases, then the release with its instances and live numbers.
     browser.goto(&console.url()).await.unwrap();
+    wait_for(
+        &browser,
+        "//table[@id='releases']//td[contains(., 'pay-v1 → pay-v2')]",
+    )
+    .await;
+    shot(&browser, "00-releases").await;
     click(
         &browser,
         "//table[@id='releases']//a[normalize-space()='pay']",

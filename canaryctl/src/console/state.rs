@@ -198,3 +198,46 @@ fn outside_changes(
     }
     entries
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(weight: u32, extra: &str) -> Config {
+        let json = format!(
+            r#"{{"releases":[{{"name":"pay","hosts":["pay"],"header":"x-v","baseline":"v1","canary":"v2","weight":{weight}}}{extra}]}}"#
+        );
+        Config::from_json(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn changes_from_outside_are_said_per_release() {
+        let before = config(20, "").releases;
+        let added = r#",{"name":"web","hosts":["web"],"header":"x-w","baseline":"a","canary":"b"}"#;
+        let after = config(35, added);
+        let entries = outside_changes(&before, &after.releases, Some(&after), &[1; 32]);
+        assert_eq!(entries.len(), 2, "{entries:?}");
+        assert_eq!(entries[0].source, Source::File);
+        assert_eq!(entries[0].changes[0].field, "weight");
+        assert_eq!(
+            (
+                entries[0].changes[0].from.as_str(),
+                entries[0].changes[0].to.as_str()
+            ),
+            ("20%", "35%")
+        );
+        assert_eq!(entries[1].note.as_deref(), Some("release added"));
+        let same = config(20, "");
+        let entries = outside_changes(&before, &same.releases, Some(&same), &[2; 32]);
+        assert_eq!(
+            entries[0].note.as_deref(),
+            Some("rewritten; routing unchanged")
+        );
+        let broken = outside_changes(&before, &[], None, &[3; 32]);
+        assert!(broken[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("not a valid config"));
+    }
+}
