@@ -23,12 +23,17 @@ function notice(text, bad) {
   $("notice").className = bad ? "bad" : "";
 }
 
+// Asks for the token once, however many requests were refused meanwhile.
+let tokenAsked = null;
 function askToken() {
-  return new Promise((resolve) => {
-    const dialog = $("token-dialog");
-    dialog.addEventListener("close", () => resolve($("token").value), { once: true });
-    dialog.showModal();
-  });
+  if (!tokenAsked) {
+    tokenAsked = new Promise((resolve) => {
+      const dialog = $("token-dialog");
+      dialog.addEventListener("close", () => { tokenAsked = null; resolve($("token").value); }, { once: true });
+      dialog.showModal();
+    });
+  }
+  return tokenAsked;
 }
 
 // One API call; asks for the token once on 401 and retries.

@@ -341,4 +341,14 @@ fn a_token_guards_every_api_request_and_other_addresses_need_one() {
         )
     });
     assert_eq!(write.status, 401);
+
+    // The token from a file (its first line) works the same.
+    let token_file = dir.path().join("token");
+    fs::write(&token_file, "from-a-file\n").unwrap();
+    let console = ConsoleServer::start(&file, &["--token-file", token_file.to_str().unwrap()]);
+    let request = console
+        .request("GET", "/api/history")
+        .header("authorization", "Bearer from-a-file");
+    assert_eq!(console.send(&request).status, 200);
+    assert_eq!(console.get("/api/history").status, 401);
 }

@@ -307,6 +307,29 @@ async fn a_release_driven_from_the_page_in_chromium() {
     shot(&browser, "08-stale").await;
     browser.close().await.unwrap();
 
+    // A console with a token: the page asks for it once, then works.
+    let dir = tempfile::tempdir().unwrap();
+    let guarded_file = dir.path().join("canary.json");
+    fs::write(&guarded_file, plugin_config([pay_release()])).unwrap();
+    let guarded = ConsoleServer::start(&guarded_file, &["--token", "s3cret"]);
+    let profile = tempfile::tempdir().unwrap();
+    let browser = driver.browser(profile.path(), "en-US").await;
+    browser.goto(&guarded.url()).await.unwrap();
+    let token = wait_for(
+        &browser,
+        "//dialog[@open]//input[@id=//label[normalize-space()='Token']/@for]",
+    )
+    .await;
+    token.send_keys("s3cret").await.unwrap();
+    shot(&browser, "10-token").await;
+    click(&browser, "//dialog[@open]//button[normalize-space()='OK']").await;
+    wait_for(
+        &browser,
+        "//table[@id='releases']//a[normalize-space()='pay']",
+    )
+    .await;
+    browser.close().await.unwrap();
+
     // A browser that prefers Chinese gets the page in Chinese.
     let profile = tempfile::tempdir().unwrap();
     let browser = driver.browser(profile.path(), "zh-CN").await;
