@@ -17,6 +17,10 @@ pub struct ConsoleArgs {
     /// on each write.
     #[arg(long, value_name = "URL")]
     pub admin: Option<String>,
+    /// Prometheus (http://HOST:PORT) that scrapes Envoy: live numbers from
+    /// there instead of the admin (no endpoints, no verdict on writes).
+    #[arg(long, value_name = "URL", conflicts_with = "admin")]
+    pub prometheus: Option<String>,
     /// Where to listen. Any address but loopback needs --token or --token-file.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "IP:PORT")]
     pub listen: String,
@@ -43,6 +47,7 @@ impl ConsoleArgs {
             file: self.file.file.clone(),
             kind: self.file.kind(),
             admin,
+            prometheus: self.prometheus.clone(),
             listen: self.listen.clone(),
             token,
         })

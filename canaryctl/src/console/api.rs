@@ -15,6 +15,7 @@ use serde_json::{json, Map, Value};
 use crate::console::body::{self, MAX_BODY};
 use crate::console::error::ApiError;
 use crate::console::metrics;
+use crate::console::prometheus;
 use crate::console::state::Console;
 use crate::console::write::{self, etag};
 use crate::describe;
@@ -158,13 +159,16 @@ pub async fn metrics(State(console): Shared, path: Named) -> Response {
             let Some(release) = config.releases.iter().find(|r| r.name == name) else {
                 return Err(ApiError::not_found(format!("no release named \"{name}\"")));
             };
-            let Some(admin) = &console.admin else {
-                let value = json!({"release": name, "available": false,
-                    "reason": "the console was started without --admin"});
-                return Ok((value, None));
-            };
-            let sample = metrics::read(admin, release)
-                .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e))?;
+            let sample = match (&console.admin, &console.prometheus) {
+                (Some(admin), _) => metrics::read(admin, release),
+                (None, Some(prometheus)) => prometheus::read(prometheus, release),
+                (None, None) => {
+                    let value = json!({"release": name, "available": false,
+                        "reason": "the console was started without --admin or --prometheus"});
+                    return Ok((value, None));
+                }
+            }
+            .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, e))?;
             let mut value = json!(sample);
             if let Some(object) = value.as_object_mut() {
                 object.insert("available".to_string(), json!(true));

@@ -4,7 +4,8 @@
 //!
 //! - `state`: FILE, Envoy's admin, the token, the history's view of FILE;
 //! - `write`: the one write path (If-Match → plan → commit → verdict);
-//! - `api`, `body`, `metrics`: the handlers, request bodies, live numbers;
+//! - `api`, `body`, `metrics`, `prometheus`: the handlers, request bodies,
+//!   live numbers (from Envoy's admin, or from Prometheus);
 //! - `guard`: Host, token, Origin and content-type checks;
 //! - `server`, `assets`: the routes and the embedded page.
 //!
@@ -17,6 +18,7 @@ mod body;
 mod error;
 mod guard;
 mod metrics;
+mod prometheus;
 mod server;
 mod state;
 mod write;
@@ -37,6 +39,8 @@ pub struct ConsoleOptions {
     pub file: PathBuf,
     pub kind: Option<Kind>,
     pub admin: Option<Admin>,
+    /// `--prometheus URL`: live numbers from Prometheus instead.
+    pub prometheus: Option<String>,
     /// `host:port`; port 0 picks a free one (the printed URL says which).
     pub listen: String,
     pub token: Option<String>,
@@ -86,6 +90,10 @@ pub fn run(options: &ConsoleOptions, out: &mut dyn Write) -> Result<()> {
             "--listen {address} is not a loopback address: anyone who reaches it could change the release; give --token or --token-file (or listen on 127.0.0.1)"
         )));
     }
+    let prometheus = match &options.prometheus {
+        Some(url) => Some(prometheus::Prometheus::parse(url).map_err(CliError::new)?),
+        None => None,
+    };
     // Refuse at once a FILE the console could not work on.
     Document::load(&options.file, options.kind)?.config()?;
     history::keep(&options.file).map_err(CliError::new)?;
@@ -98,6 +106,7 @@ pub fn run(options: &ConsoleOptions, out: &mut dyn Write) -> Result<()> {
         options.file.clone(),
         options.kind,
         options.admin.clone(),
+        prometheus,
         options.token.as_deref(),
         allowed_hosts(bound),
     );

@@ -12,6 +12,7 @@ use subtle::ConstantTimeEq;
 
 use crate::admin::Admin;
 use crate::console::error::ApiError;
+use crate::console::prometheus::Prometheus;
 use crate::document::{ContentHash, Document, Kind};
 use crate::edit;
 use crate::history::{self, Entry, Source};
@@ -26,6 +27,8 @@ pub struct Console {
     pub file: PathBuf,
     pub kind: Option<Kind>,
     pub admin: Option<Admin>,
+    /// `--prometheus`: live numbers from there instead of the admin.
+    pub prometheus: Option<Prometheus>,
     /// SHA-256 of the token: compared in constant time and whatever its length.
     token: Option<[u8; 32]>,
     /// `Host` values accepted (empty: any; only with a token).
@@ -44,6 +47,7 @@ impl Console {
         file: PathBuf,
         kind: Option<Kind>,
         admin: Option<Admin>,
+        prometheus: Option<Prometheus>,
         token: Option<&str>,
         allowed_hosts: Vec<String>,
     ) -> Self {
@@ -51,6 +55,7 @@ impl Console {
             file,
             kind,
             admin,
+            prometheus,
             token: token.map(|t| Sha256::digest(t.as_bytes()).into()),
             allowed_hosts,
             writing: Mutex::new(()),
