@@ -55,7 +55,10 @@ CANARYCTL := target/release/canaryctl
 
 build: $(WASM) $(CANARYCTL) ## the filter module (target/canary-filter.wasm) and canaryctl
 
-$(CANARYCTL): $(RUST_SOURCES)
+# The console's page, embedded in canaryctl.
+CONSOLE_ASSETS := $(wildcard canaryctl/console-assets/*)
+
+$(CANARYCTL): $(RUST_SOURCES) $(CONSOLE_ASSETS)
 	cargo build --release -p canaryctl
 	@touch $@
 

@@ -210,8 +210,17 @@ async function showRelease(name) {
 
 function stopPolling() { if (pollTimer) clearInterval(pollTimer); pollTimer = null; }
 
+// Says so when FILE changed behind the page (its ETag moved); a Save
+// would be refused (412) and reload it.
+async function watchFile() {
+  if (!current) return;
+  const { status, data } = await api("GET", "/api/releases/" + encodeURIComponent(current.name));
+  if (status === 200 && current && data.etag !== current.etag) notice(t("changedOutside"), true);
+}
+
 async function poll() {
   if (!current) return;
+  watchFile();
   const { status, data } = await api("GET", `/api/releases/${encodeURIComponent(current.name)}/metrics`);
   if (status !== 200) return renderInstances(null, data.error);
   if (!data.available) return renderInstances(null, t("noAdmin"));

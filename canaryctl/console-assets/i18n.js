@@ -26,6 +26,7 @@ const WORDS = {
     completeText: "Every request will go to {canary}, and the rule is cleared.",
     rollbackText: "Every request will go to {baseline}; {canary} gets none, and the rule is cleared.",
     conditionNames: "Condition {i}", valueHintList: "comma-separated", open: "Open",
+    changedOutside: "The file was changed elsewhere (canaryctl, another browser or an editor): reload the page to see it; a Save now would be refused.",
     healthy: "healthy", unhealthy: "unhealthy", degraded: "degraded", unknown: "unknown",
   },
   zh: {
@@ -52,6 +53,7 @@ const WORDS = {
     completeText: "所有请求将发往 {canary}，并清除规则。",
     rollbackText: "所有请求将发往 {baseline}；{canary} 不再接收请求，并清除规则。",
     conditionNames: "条件 {i}", valueHintList: "用逗号分隔", open: "打开",
+    changedOutside: "文件已在别处被修改（canaryctl、另一个浏览器或编辑器）：请刷新页面查看；现在保存会被拒绝。",
     healthy: "健康", unhealthy: "不健康", degraded: "降级", unknown: "未知",
   },
 };

@@ -287,6 +287,11 @@ async fn a_release_driven_from_the_page_in_chromium() {
     // (412), says so, and reloads; the file keeps canaryctl's weight.
     let run = Canaryctl::find().run(&["set-weight", file.to_str().unwrap(), "pay", "5"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    wait_for(
+        &browser,
+        "//p[@id='notice'][contains(., 'The file was changed elsewhere')]",
+    )
+    .await;
     let weight = wait_for(&browser, &labelled("Weight (%)")).await;
     weight.clear().await.unwrap();
     weight.send_keys("7").await.unwrap();
