@@ -10,6 +10,7 @@
 #   PLUGIN_CONFIG    plugin config JSON file (default filter-config/demo.json)
 #   CANARY_ADMIN_PORT, CANARY_FRONT_PORT, CANARY_PAY_V1_PORT, CANARY_PAY_V2_PORT
 #                    loopback ports (default 9901, 10000, 10001, 10002)
+#   CANARY_CONSOLE_PORT  the release console's loopback port (default 8080)
 #   ENVOY_LOG_LEVEL  Envoy's log level (default info; the filter's per-request
 #                    line needs debug)
 #
@@ -52,6 +53,7 @@ echo "$envoy_pid" >"$pid_file"
 
 stop_envoy() {
   trap - INT TERM EXIT
+  [ -z "${console_pid:-}" ] || kill "$console_pid" 2>/dev/null || true
   if kill -0 "$envoy_pid" 2>/dev/null; then
     kill "$envoy_pid" 2>/dev/null || true
     wait "$envoy_pid" 2>/dev/null || true
@@ -86,11 +88,17 @@ done
 admin_get /ready 2>/dev/null | grep -q '^LIVE' || { tail -n 30 "$log" >&2; fail "Envoy not ready after 30 s; its log: $log"; }
 
 front="http://localhost:$front_port"
+# The release console beside the demo (README, "Console").
+console_url="http://127.0.0.1:${CANARY_CONSOLE_PORT:-8080}/"
+"$root/target/release/canaryctl" console "$ecds_file" --admin "http://127.0.0.1:$admin_port" \
+  --listen "127.0.0.1:${CANARY_CONSOLE_PORT:-8080}" >"$run_dir/console.log" 2>&1 &
+console_pid=$!
 cat <<MSG
 Envoy $("$ENVOY" --version | grep -o '[0-9]*\.[0-9]*\.[0-9]*/' | tr -d /) is up (pid $envoy_pid) with the canary filter and
 $plugin_config
   front:  $front     admin: http://127.0.0.1:$admin_port
   config: $run_dir/envoy.yaml   log: $log
+  console: $console_url   (the release steps in a browser; log: $run_dir/console.log)
 
 Try (expected output as shipped in filter-config/demo.json):
   # rule hit (header env: test) -> the canary, every time

@@ -21,6 +21,7 @@ mod istio_k8s;
 mod support;
 
 mod auto;
+mod console;
 mod defence_in_depth;
 mod differential;
 mod fail_open_defence;

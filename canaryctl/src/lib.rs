@@ -25,6 +25,10 @@
 //!   verdict), [`auto::machine::after_verdict`] (pure: the next phase),
 //!   [`auto::run()`] (the run, with its state file); every edit it makes goes
 //!   through [`auto::target::Target`].
+//! - [`history::Entry`]: one line of `FILE.history.jsonl` (who changed what);
+//!   [`edit::Edit::history_entry`] makes one from an edit.
+//! - [`console`]: `canaryctl console`, the web page and JSON API over these
+//!   same calls (its writes: `console::write`, If-Match on the content hash).
 //!
 //! # Call sequence of an edit
 //!
@@ -59,11 +63,13 @@
 pub mod admin;
 pub mod applied;
 pub mod auto;
+pub mod console;
 pub mod describe;
 pub mod document;
 pub mod edit;
 pub mod error;
 pub mod health;
+pub mod history;
 pub mod inspect;
 pub mod simulate;
 pub mod status;

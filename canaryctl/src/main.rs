@@ -11,7 +11,7 @@ use clap::Parser;
 
 use canaryctl::auto::gates::Gate;
 use canaryctl::edit::{self, Change};
-use canaryctl::{inspect, simulate, status, wait, CliError, Result};
+use canaryctl::{console, inspect, simulate, status, wait, CliError, Result};
 use cli::{Cli, Command};
 
 fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
@@ -110,6 +110,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         Command::Abort(args) => cli::auto::gate(Gate::Abort, &args, out),
         Command::Pause(args) => cli::auto::gate(Gate::Pause, &args, out),
         Command::Resume(args) => cli::auto::gate(Gate::Resume, &args, out),
+        Command::Console(args) => console::run(&args.options()?, out),
     };
     done.map(|()| ExitCode::SUCCESS)
 }

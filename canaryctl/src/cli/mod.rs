@@ -3,8 +3,11 @@
 //! clap.
 
 pub mod auto;
+mod console;
 mod convert;
 mod parse;
+
+pub use console::ConsoleArgs;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -102,6 +105,8 @@ pub enum Command {
     Pause(auto::GateArgs),
     /// Let a paused `auto` run measure its step again.
     Resume(auto::GateArgs),
+    /// Serve the release console: a web page and a JSON API over FILE.
+    Console(ConsoleArgs),
 }
 
 /// `--wait` on an edit of an ECDS file.

@@ -12,6 +12,7 @@ use crate::edit::change::{apply, Change};
 use crate::edit::report::{changes, next_steps, EditReport};
 use crate::edit::start;
 use crate::error::{CliError, Result};
+use crate::history;
 
 /// A planned edit: the new text of the file, the hash of the content it was
 /// planned on, and the report.
@@ -37,6 +38,19 @@ impl Edit {
     /// that Envoy rebuilds it (and reloads its workers).
     pub fn filter_changes(&self) -> bool {
         self.before.ecds_filter() != self.after.ecds_filter()
+    }
+
+    /// This edit as an entry of the file's history, to append after
+    /// [`Edit::commit`].
+    pub fn history_entry(&self, source: history::Source) -> history::Entry {
+        let mut entry = history::Entry::new(source, Some(&self.report.release), self.after.hash());
+        entry.changes = self
+            .report
+            .changes
+            .iter()
+            .map(history::FieldChange::from)
+            .collect();
+        entry
     }
 
     /// Writes the new text atomically, unless the file changed since it was

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::describe;
 use crate::edit::change::Change;
 use crate::edit::start;
+use crate::history;
 
 /// One field of a release that an edit changed, in words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -15,6 +16,17 @@ pub struct FieldChange {
     pub field: &'static str,
     pub from: String,
     pub to: String,
+}
+
+/// The same change, as the file's history keeps it.
+impl From<&FieldChange> for history::FieldChange {
+    fn from(change: &FieldChange) -> Self {
+        history::FieldChange {
+            field: change.field.to_string(),
+            from: change.from.clone(),
+            to: change.to.clone(),
+        }
+    }
 }
 
 /// What an edit changes (or changed), for people and programs.
