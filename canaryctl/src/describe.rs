@@ -118,26 +118,29 @@ pub fn sticky(release: &Release) -> String {
     };
     format!(
         "by {key}: a user stays on one version, and raising the weight only moves users to {}",
-        release.canary
+        release.canaries.first().value
     )
 }
 
 /// The release as text, one field a line, for `show`.
 pub fn release_text(release: &Release) -> String {
-    let weight = match release.weight_bp {
+    let weight = match release.canaries.first().weight_bp {
         0 => format!("0%: the other requests go to {}", release.baseline),
-        10_000 => format!("100%: every request goes to {}", release.canary),
+        10_000 => format!(
+            "100%: every request goes to {}",
+            release.canaries.first().value
+        ),
         bp => format!(
             "{} of the other requests go to {}, {} to {}",
             percent(bp),
-            release.canary,
+            release.canaries.first().value,
             percent(10_000 - bp),
             release.baseline
         ),
     };
-    let rule = match &release.rule {
+    let rule = match &release.canaries.first().rule {
         None => "none".to_string(),
-        Some(r) => format!("{} -> {}", rule(Some(r)), release.canary),
+        Some(r) => format!("{} -> {}", rule(Some(r)), release.canaries.first().value),
     };
     format!(
         "{name}\n  hosts:   {hosts}\n  header:  {header}: {baseline} (baseline) or {canary} (canary)\n  rule:    {rule}\n  weight:  {weight}\n  sticky:  {sticky}\n",
@@ -145,7 +148,7 @@ pub fn release_text(release: &Release) -> String {
         hosts = hosts(&release.hosts),
         header = release.header,
         baseline = release.baseline,
-        canary = release.canary,
+        canary = release.canaries.first().value,
         sticky = sticky(release),
     )
 }
@@ -185,7 +188,7 @@ pub struct ReleaseView {
 }
 
 pub fn release_view(release: &Release) -> ReleaseView {
-    let rule = release.rule.as_ref().map(|r| RuleView {
+    let rule = release.canaries.first().rule.as_ref().map(|r| RuleView {
         text: rule(Some(r)),
         path: r.path.as_ref().map(path),
         mode: match r.mode {
@@ -204,9 +207,9 @@ pub fn release_view(release: &Release) -> ReleaseView {
         every_host: release.hosts.is_empty(),
         header: release.header.clone(),
         baseline: release.baseline.clone(),
-        canary: release.canary.clone(),
+        canary: release.canaries.first().value.clone(),
         rule,
-        weight: Percent(release.weight_bp),
+        weight: Percent(release.canaries.first().weight_bp),
         sticky,
     }
 }
@@ -253,13 +256,13 @@ mod tests {
               {"header":"x-name","op":"equals","value":""}]}]}"#,
         );
         assert_eq!(
-            rule(release.rule.as_ref()),
+            rule(release.canaries.first().rule.as_ref()),
             "path regex /pay/[0-9]+ AND (header env equals test OR query uid in 1001,1002 OR cookie beta present OR header x-age ge 18.5 OR header x-name equals \"\")"
         );
         let plain = first_release(
             r#"{"releases":[{"name":"p","header":"x","baseline":"a","canary":"b"}]}"#,
         );
-        assert_eq!(rule(plain.rule.as_ref()), "none");
+        assert_eq!(rule(plain.canaries.first().rule.as_ref()), "none");
         assert!(release_text(&plain).contains("weight:  0%: the other requests go to a"));
         assert!(release_text(&plain).contains("every host"));
     }

@@ -53,10 +53,10 @@ fn load(file: &Path, kind: Option<Kind>) -> Result<(Document, Config)> {
 fn summary(release: &Release) -> String {
     let mut parts = vec![format!(
         "{} to {}",
-        describe::percent(release.weight_bp),
-        release.canary
+        describe::percent(release.canaries.first().weight_bp),
+        release.canaries.first().value
     )];
-    if release.rule.is_some() {
+    if release.canaries.first().rule.is_some() {
         parts.push("rule".to_string());
     }
     if release.sticky.is_some() {
@@ -84,8 +84,8 @@ pub fn validate_report(file: &Path, kind: Option<Kind>) -> (ValidateReport, Resu
                     .iter()
                     .map(|r| ReleaseSummary {
                         name: r.name.clone(),
-                        weight: Percent(r.weight_bp),
-                        rule: r.rule.is_some(),
+                        weight: Percent(r.canaries.first().weight_bp),
+                        rule: r.canaries.first().rule.is_some(),
                         sticky: r.sticky.is_some(),
                     })
                     .collect(),

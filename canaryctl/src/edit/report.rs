@@ -69,7 +69,11 @@ pub fn changes(before: &Release, after: &Release) -> Vec<FieldChange> {
     let mut lines = Vec::new();
     for (field, old, new) in [
         ("baseline", &before.baseline, &after.baseline),
-        ("canary", &before.canary, &after.canary),
+        (
+            "canary",
+            &before.canaries.first().value,
+            &after.canaries.first().value,
+        ),
     ] {
         if old != new {
             lines.push(FieldChange {
@@ -79,16 +83,16 @@ pub fn changes(before: &Release, after: &Release) -> Vec<FieldChange> {
             });
         }
     }
-    if before.weight_bp != after.weight_bp {
+    if before.canaries.first().weight_bp != after.canaries.first().weight_bp {
         lines.push(FieldChange {
             field: "weight",
-            from: describe::percent(before.weight_bp),
-            to: describe::percent(after.weight_bp),
+            from: describe::percent(before.canaries.first().weight_bp),
+            to: describe::percent(after.canaries.first().weight_bp),
         });
     }
     let (old_rule, new_rule) = (
-        describe::rule(before.rule.as_ref()),
-        describe::rule(after.rule.as_ref()),
+        describe::rule(before.canaries.first().rule.as_ref()),
+        describe::rule(after.canaries.first().rule.as_ref()),
     );
     if old_rule != new_rule {
         lines.push(FieldChange {
@@ -101,7 +105,7 @@ pub fn changes(before: &Release, after: &Release) -> Vec<FieldChange> {
 }
 
 pub fn next_steps(change: &Change, release: &Release, file: &str) -> Option<String> {
-    let (baseline, canary) = (&release.baseline, &release.canary);
+    let (baseline, canary) = (&release.baseline, &release.canaries.first().value);
     match change {
         Change::Complete => Some(format!(
             "{name} is complete: every request now goes to {canary}.\n\

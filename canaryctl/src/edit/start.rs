@@ -26,29 +26,34 @@ enum Serving<'r> {
 }
 
 fn serving(release: &Release) -> Serving<'_> {
-    match (release.weight_bp, &release.rule) {
-        (10_000, _) => Serving::All(&release.canary),
+    match (
+        release.canaries.first().weight_bp,
+        &release.canaries.first().rule,
+    ) {
+        (10_000, _) => Serving::All(&release.canaries.first().value),
         (0, None) => Serving::All(&release.baseline),
         _ => Serving::Both,
     }
 }
 
 fn is_complete(release: &Release) -> bool {
-    release.weight_bp == 10_000 && release.rule.is_none()
+    release.canaries.first().weight_bp == 10_000 && release.canaries.first().rule.is_none()
 }
 
 /// "weight 20%, rule header env equals test", as the other edits say it.
 pub fn state(release: &Release) -> String {
     format!(
         "weight {}, rule {}",
-        describe::percent(release.weight_bp),
-        describe::rule(release.rule.as_ref())
+        describe::percent(release.canaries.first().weight_bp),
+        describe::rule(release.canaries.first().rule.as_ref())
     )
 }
 
 impl Start {
     fn new_baseline<'s>(&'s self, release: &'s Release) -> &'s str {
-        self.baseline.as_deref().unwrap_or(&release.canary)
+        self.baseline
+            .as_deref()
+            .unwrap_or(&release.canaries.first().value)
     }
 
     /// The step with its baseline filled in, or why it must not run.
@@ -83,7 +88,8 @@ impl Start {
             Serving::All(version) => format!("went to {version}"),
             Serving::Both => format!(
                 "were split between {} and {}",
-                before.baseline, before.canary
+                before.baseline,
+                before.canaries.first().value
             ),
         };
         Some(format!(
@@ -95,7 +101,11 @@ impl Start {
 
 /// Why an unfinished release is not started without --force.
 fn not_complete(release: &Release, new_baseline: &str, default_baseline: bool) -> String {
-    let (name, baseline, canary) = (&release.name, &release.baseline, &release.canary);
+    let (name, baseline, canary) = (
+        &release.name,
+        &release.baseline,
+        &release.canaries.first().value,
+    );
     let head = format!("{name} is not complete ({})", state(release));
     let body = match serving(release) {
         Serving::All(version) if version == new_baseline => format!(
@@ -135,7 +145,11 @@ fn not_complete(release: &Release, new_baseline: &str, default_baseline: bool) -
 
 /// What comes after a start.
 pub fn next_steps(release: &Release, file: &str) -> String {
-    let (name, baseline, canary) = (&release.name, &release.baseline, &release.canary);
+    let (name, baseline, canary) = (
+        &release.name,
+        &release.baseline,
+        &release.canaries.first().value,
+    );
     let name_word = shell_word(name);
     format!(
         "{name}: next release started: every request goes to {baseline}, the baseline; {canary} gets none yet.\n\

@@ -36,9 +36,13 @@ pub fn split(config: &Config, spec: &RequestSpec, requests: u64, seed: u64) -> S
     let request = Request::new(&borrowed);
     let mut rng = Rng::new(seed);
     let mut split = Split {
-        release: spec
-            .release(config)
-            .map(|r| (r.name.clone(), r.baseline.clone(), r.canary.clone())),
+        release: spec.release(config).map(|r| {
+            (
+                r.name.clone(),
+                r.baseline.clone(),
+                r.canaries.first().value.clone(),
+            )
+        }),
         ..Split::default()
     };
     for _ in 0..requests {

@@ -83,7 +83,7 @@ pub fn table(
         .position(|r| r.name == release.name)
         .ok_or("the release vanished")?;
     let weights = if weights.is_empty() {
-        vec![release.weight_bp]
+        vec![release.canaries.first().weight_bp]
     } else {
         weights.to_vec()
     };
@@ -94,7 +94,9 @@ pub fn table(
     for weight_bp in weights {
         let mut at_weight = config.clone();
         if let Some(r) = at_weight.releases.get_mut(index) {
-            r.weight_bp = weight_bp;
+            if let Some(first) = r.canaries.iter_mut().next() {
+                first.weight_bp = weight_bp;
+            }
         }
         let mut on_canary = Vec::with_capacity(users as usize);
         let mut moved_back = 0;

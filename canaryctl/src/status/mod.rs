@@ -87,6 +87,36 @@ pub fn render(now: &Counters, interval: Option<(&Counters, f64)>) -> Vec<String>
             line.push_str(&format!("   {:<8}{}", "", release_columns(&recent)));
         }
         lines.push(line);
+        // Several canaries: one line each, under the release's.
+        for (tag, counts) in now.tags.get(name).into_iter().flatten() {
+            let total = counts.total();
+            let mut line = format!(
+                "{:<width$} {:>20} {:>20} {:>9}",
+                format!("  {tag}"),
+                "",
+                cell(
+                    total,
+                    now.releases.get(name).map_or(0, ReleaseCounts::total)
+                ),
+                ""
+            );
+            if let Some((delta, _)) = interval {
+                let recent = delta
+                    .tags
+                    .get(name)
+                    .and_then(|t| t.get(tag))
+                    .map_or(0, |c| c.total());
+                let of = delta.releases.get(name).map_or(0, ReleaseCounts::total);
+                line.push_str(&format!(
+                    "   {:<8}{:>20} {:>20} {:>9}",
+                    "",
+                    "",
+                    cell(recent, of),
+                    ""
+                ));
+            }
+            lines.push(line.trim_end().to_string());
+        }
     }
     let mut footer = format!("requests no release covers: {}", now.no_release);
     if let Some((delta, _)) = interval {
