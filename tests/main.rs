@@ -40,5 +40,6 @@ mod routing_header;
 mod rules;
 mod soak;
 mod sticky;
+mod tags;
 mod tenancy;
 mod weights;
