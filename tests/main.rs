@@ -41,5 +41,6 @@ mod rules;
 mod soak;
 mod sticky;
 mod tags;
+mod tags_schema;
 mod tenancy;
 mod weights;
