@@ -5,15 +5,10 @@ use canary_core::{Condition, Mode, Op, PathMatch, Release, Rule, Source, Sticky}
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-/// Basis points as a percent with only the decimals it needs: 20%, 12.5%, 0.01%.
+/// Basis points as a percent with only the decimals it needs: 20%, 12.5%,
+/// 0.01% (the core's wording, which the filter's messages use too).
 pub fn percent(basis_points: u32) -> String {
-    let whole = basis_points / 100;
-    let cents = basis_points % 100;
-    match (cents, cents % 10) {
-        (0, _) => format!("{whole}%"),
-        (_, 0) => format!("{whole}.{}%", cents / 10),
-        _ => format!("{whole}.{cents:02}%"),
-    }
+    canary_core::percent_text(basis_points)
 }
 
 /// A weight in basis points that serializes as a number of percent: 20,
@@ -116,14 +111,53 @@ pub fn sticky(release: &Release) -> String {
         Some(Sticky::Header(name)) => format!("header {name}"),
         Some(Sticky::Cookie(name)) => format!("cookie {name}"),
     };
+    if release.canaries.len() > 1 {
+        return format!(
+            "by {key}: a user stays on one version, and raising a weight never moves a user to {} (README \"Sticky assignment\" says who can move between canaries)",
+            release.baseline
+        );
+    }
     format!(
         "by {key}: a user stays on one version, and raising the weight only moves users to {}",
         release.canaries.first().value
     )
 }
 
+/// A release with several canaries as text: each canary's rule and weight.
+fn tagged_text(release: &Release) -> String {
+    let values: Vec<&str> = release.canaries.iter().map(|c| c.value.as_str()).collect();
+    let mut text = format!(
+        "{name}\n  hosts:   {hosts}\n  header:  {header}: {baseline} (baseline) or {values} (canaries, first rule wins)\n",
+        name = release.name,
+        hosts = hosts(&release.hosts),
+        header = release.header,
+        baseline = release.baseline,
+        values = values.join(", "),
+    );
+    let mut total = 0;
+    for canary in release.canaries.iter() {
+        total += canary.weight_bp;
+        text.push_str(&format!(
+            "  {}:  rule {}; weight {} of the other requests\n",
+            canary.value,
+            rule(canary.rule.as_ref()),
+            percent(canary.weight_bp)
+        ));
+    }
+    text.push_str(&format!(
+        "  weight:  {} of the other requests go to {}\n  sticky:  {}\n",
+        percent(10_000u32.saturating_sub(total)),
+        release.baseline,
+        sticky(release)
+    ));
+    text
+}
+
 /// The release as text, one field a line, for `show`.
 pub fn release_text(release: &Release) -> String {
+    if release.tagged {
+        return tagged_text(release);
+    }
     let weight = match release.canaries.first().weight_bp {
         0 => format!("0%: the other requests go to {}", release.baseline),
         10_000 => format!(
@@ -181,14 +215,28 @@ pub struct ReleaseView {
     pub every_host: bool,
     pub header: String,
     pub baseline: String,
+    /// The first canary's value, rule and weight (the only canary in the
+    /// two-version form).
     pub canary: String,
     pub rule: Option<RuleView>,
     pub weight: Percent,
     pub sticky: Option<StickyView>,
+    /// Every canary, in priority order (one in the two-version form).
+    pub canaries: Vec<CanaryView>,
+    /// Whether the release is written in the `canaries` form.
+    pub tagged: bool,
 }
 
-pub fn release_view(release: &Release) -> ReleaseView {
-    let rule = release.canaries.first().rule.as_ref().map(|r| RuleView {
+/// One canary, as `show --json` gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CanaryView {
+    pub value: String,
+    pub rule: Option<RuleView>,
+    pub weight: Percent,
+}
+
+fn rule_view(r: &Rule) -> RuleView {
+    RuleView {
         text: rule(Some(r)),
         path: r.path.as_ref().map(path),
         mode: match r.mode {
@@ -196,7 +244,11 @@ pub fn release_view(release: &Release) -> ReleaseView {
             Mode::Any => "any",
         },
         conditions: r.conditions.iter().map(condition).collect(),
-    });
+    }
+}
+
+pub fn release_view(release: &Release) -> ReleaseView {
+    let rule = release.canaries.first().rule.as_ref().map(rule_view);
     let sticky = release.sticky.as_ref().map(|s| match s {
         Sticky::Header(name) => StickyView::Header(name.clone()),
         Sticky::Cookie(name) => StickyView::Cookie(name.clone()),
@@ -211,6 +263,16 @@ pub fn release_view(release: &Release) -> ReleaseView {
         rule,
         weight: Percent(release.canaries.first().weight_bp),
         sticky,
+        canaries: release
+            .canaries
+            .iter()
+            .map(|c| CanaryView {
+                value: c.value.clone(),
+                rule: c.rule.as_ref().map(rule_view),
+                weight: Percent(c.weight_bp),
+            })
+            .collect(),
+        tagged: release.tagged,
     }
 }
 

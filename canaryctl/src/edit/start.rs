@@ -26,27 +26,44 @@ enum Serving<'r> {
 }
 
 fn serving(release: &Release) -> Serving<'_> {
-    match (
-        release.canaries.first().weight_bp,
-        &release.canaries.first().rule,
-    ) {
-        (10_000, _) => Serving::All(&release.canaries.first().value),
-        (0, None) => Serving::All(&release.baseline),
-        _ => Serving::Both,
+    let canaries = &release.canaries;
+    if let Some(all) = canaries.iter().find(|c| c.weight_bp == 10_000) {
+        return Serving::All(&all.value);
     }
+    if canaries
+        .iter()
+        .all(|c| c.weight_bp == 0 && c.rule.is_none())
+    {
+        return Serving::All(&release.baseline);
+    }
+    Serving::Both
 }
 
+/// One canary left, at 100% with no rule.
 fn is_complete(release: &Release) -> bool {
-    release.canaries.first().weight_bp == 10_000 && release.canaries.first().rule.is_none()
+    let first = release.canaries.first();
+    release.canaries.len() == 1 && first.weight_bp == 10_000 && first.rule.is_none()
 }
 
-/// "weight 20%, rule header env equals test", as the other edits say it.
+/// "weight 20%, rule header env equals test", as the other edits say it;
+/// with several canaries, each: "v2 weight 10%, rule none; v3 weight 5%, ...".
 pub fn state(release: &Release) -> String {
-    format!(
-        "weight {}, rule {}",
-        describe::percent(release.canaries.first().weight_bp),
-        describe::rule(release.canaries.first().rule.as_ref())
-    )
+    let one = |c: &canary_core::Canary| {
+        format!(
+            "weight {}, rule {}",
+            describe::percent(c.weight_bp),
+            describe::rule(c.rule.as_ref())
+        )
+    };
+    if !release.tagged {
+        return one(release.canaries.first());
+    }
+    let each: Vec<String> = release
+        .canaries
+        .iter()
+        .map(|c| format!("{} {}", c.value, one(c)))
+        .collect();
+    each.join("; ")
 }
 
 impl Start {
