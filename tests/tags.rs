@@ -394,3 +394,35 @@ fn invalid_tagged_configs_are_rejected_with_their_message() {
         );
     }
 }
+
+#[test]
+fn a_third_upstream_is_routed_to_by_cluster_header() {
+    // As the demo after `canaryctl add-canary ... pay-v3`: the values are
+    // cluster names and Envoy routes on them (cluster_header).
+    let release = json!({
+        "name": "pay",
+        "hosts": ["pay-service"],
+        "header": "x-canary-cluster",
+        "baseline": "pay-v1",
+        "canaries": [
+            {"value": "pay-v2", "conditions": [{"header": "env", "op": "equals", "value": "test"}]},
+            {"value": "pay-v3", "conditions": [{"header": "x-tester", "op": "present"}], "weight": 100}
+        ]
+    });
+    let envoy = Envoy::start(&plugin_config([release]));
+    let _log = envoy.log_on_failure();
+    let mut client = envoy.client();
+    let send = |client: &mut support::Client, headers: &[(&str, &str)]| {
+        let mut request = Request::get("/").host("pay-service");
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        client.send(&request).version()
+    };
+    assert_eq!(send(&mut client, &[("env", "test")]), "pay-v2");
+    assert_eq!(send(&mut client, &[("x-tester", "1")]), "pay-v3");
+    // Weight 100 on pay-v3: no rule hit still lands there, never on pay-v1.
+    for _ in 0..50 {
+        assert_eq!(send(&mut client, &[]), "pay-v3");
+    }
+}
