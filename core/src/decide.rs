@@ -5,7 +5,7 @@
 use std::fmt;
 
 use crate::bucket::bucket;
-use crate::config::{Config, Mode, Release, Rule, Sticky};
+use crate::config::{Canary, Config, Mode, Release, Rule, Sticky};
 use crate::request::Request;
 use crate::split::landing;
 use crate::version::{Reason, Version};
@@ -88,14 +88,20 @@ pub fn decide<'c>(config: &'c Config, request: &Request<'_>, roll: u32) -> Optio
 /// first canary whose rule the request satisfies takes it; otherwise the
 /// draw lands by the weights.
 fn route(release: &Release, request: &Request<'_>, roll: u32) -> (Option<usize>, Reason) {
-    let ruled = release.canaries.iter().position(|canary| {
+    let canaries = &release.canaries;
+    let takes = |canary: &Canary| {
         canary
             .rule
             .as_ref()
             .is_some_and(|rule| rule_matches(rule, request, &release.name))
-    });
-    if ruled.is_some() {
-        return (ruled, Reason::Rule);
+    };
+    // The first apart: the two-version form has only it, and pays for no
+    // iterator over the (empty) rest.
+    if takes(canaries.first()) {
+        return (Some(0), Reason::Rule);
+    }
+    if let Some(later) = canaries.rest().iter().position(takes) {
+        return (Some(later + 1), Reason::Rule);
     }
     let sticky_key = release.sticky.as_ref().and_then(|sticky| match sticky {
         Sticky::Header(name) => request.header(name.as_bytes()),
@@ -105,7 +111,8 @@ fn route(release: &Release, request: &Request<'_>, roll: u32) -> (Option<usize>,
         Some(key) => (bucket(&release.name, &key), Reason::Sticky),
         None => (roll, Reason::Weight),
     };
-    let weights = release.canaries.iter().map(|c| c.weight_bp);
+    let first = canaries.first().weight_bp;
+    let weights = std::iter::once(first).chain(canaries.rest().iter().map(|c| c.weight_bp));
     (landing(draw, weights), reason)
 }
 

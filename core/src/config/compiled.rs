@@ -66,6 +66,12 @@ impl Canaries {
         &self.first
     }
 
+    /// The canaries after the first, for the decision's fast path (the
+    /// two-version form has none).
+    pub(crate) fn rest(&self) -> &[Canary] {
+        &self.rest
+    }
+
     /// The canary at `position` in the list.
     pub fn get(&self, position: usize) -> Option<&Canary> {
         match position.checked_sub(1) {
