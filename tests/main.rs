@@ -41,6 +41,7 @@ mod rules;
 mod soak;
 mod sticky;
 mod tags;
+mod tags_invalid;
 mod tags_istio;
 mod tags_schema;
 mod tenancy;

@@ -230,6 +230,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_tagged_canary_has_a_line_under_its_release() {
+        let now = Counters::parse("wasmcustom.canary.pay.baseline.weight: 70\nwasmcustom.canary.pay.tag.v2.rule: 20\nwasmcustom.canary.pay.tag.v3.weight: 10\n");
+        let lines = render(&now, None);
+        assert!(
+            lines[1].contains("70 (70.0%)") && lines[1].contains("30 (30.0%)"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[2].starts_with("  v2") && lines[2].contains("20 (20.0%)"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[3].starts_with("  v3") && lines[3].contains("10 (10.0%)"),
+            "{lines:?}"
+        );
+        let later = Counters::parse("wasmcustom.canary.pay.baseline.weight: 70\nwasmcustom.canary.pay.tag.v2.rule: 20\nwasmcustom.canary.pay.tag.v3.weight: 20\n");
+        let delta = later.since(&now);
+        let lines = render(&later, Some((&delta, 2.0)));
+        assert!(lines[3].ends_with("10 (100.0%)"), "{lines:?}");
+    }
+
+    #[test]
     fn table_and_interval_columns() {
         let now = Counters::parse("wasmcustom.canary.pay.baseline.weight: 80\nwasmcustom.canary.pay.canary.rule: 20\nwasmcustom.canary.no_release: 2\n");
         let lines = render(&now, None);
