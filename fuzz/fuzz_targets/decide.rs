@@ -123,7 +123,10 @@ fuzz_target!(|input: Input| {
             assert_eq!(outcome.version == Version::Canary, lands.is_some());
         }
         Reason::Weight => {
-            assert_eq!(outcome.version == Version::Canary, landing(roll, weights).is_some());
+            assert_eq!(
+                outcome.version == Version::Canary,
+                landing(roll, weights).is_some()
+            );
         }
     }
     // The roll only matters when the weight decides.
