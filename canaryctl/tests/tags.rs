@@ -253,3 +253,16 @@ fn show_and_simulate_give_each_version() {
     ]);
     assert!(err.contains("--canary v9"), "{err}");
 }
+
+#[test]
+fn start_mid_release_names_every_canary() {
+    let dir = scratch("tags-start");
+    let path = write(&dir, "plugin.json", TAGGED);
+    let err = rejected(&["start", &path, "pay", "--canary", "v4"]);
+    assert!(err.contains("pay is not complete (v2 weight 10%, rule header env equals test; v3 weight 5%, rule none)"), "{err}");
+    assert!(
+        err.contains("requests still go to both v1 and v2, v3"),
+        "{err}"
+    );
+    assert_eq!(read(&path), TAGGED);
+}

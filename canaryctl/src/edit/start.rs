@@ -106,7 +106,7 @@ impl Start {
             Serving::Both => format!(
                 "were split between {} and {}",
                 before.baseline,
-                before.canaries.first().value
+                canary_values(before)
             ),
         };
         Some(format!(
@@ -116,13 +116,17 @@ impl Start {
     }
 }
 
+/// The canaries' values, "v2" or "v2, v3".
+fn canary_values(release: &Release) -> String {
+    let values: Vec<&str> = release.canaries.iter().map(|c| c.value.as_str()).collect();
+    values.join(", ")
+}
+
 /// Why an unfinished release is not started without --force.
 fn not_complete(release: &Release, new_baseline: &str, default_baseline: bool) -> String {
-    let (name, baseline, canary) = (
-        &release.name,
-        &release.baseline,
-        &release.canaries.first().value,
-    );
+    // Several canaries read as one list ("v2, v3"), which is never the
+    // one new baseline: their users all move.
+    let (name, baseline, canary) = (&release.name, &release.baseline, &canary_values(release));
     let head = format!("{name} is not complete ({})", state(release));
     let body = match serving(release) {
         Serving::All(version) if version == new_baseline => format!(
