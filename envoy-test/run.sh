@@ -8,8 +8,9 @@
 #   ENVOY            Envoy binary (the Makefile passes envoy-test/install-envoy.sh's)
 #   CANARY_WASM      the filter module (the Makefile passes target/canary-filter.wasm)
 #   PLUGIN_CONFIG    plugin config JSON file (default filter-config/demo.json)
-#   CANARY_ADMIN_PORT, CANARY_FRONT_PORT, CANARY_PAY_V1_PORT, CANARY_PAY_V2_PORT
-#                    loopback ports (default 9901, 10000, 10001, 10002)
+#   CANARY_ADMIN_PORT, CANARY_FRONT_PORT, CANARY_PAY_V1_PORT, CANARY_PAY_V2_PORT,
+#   CANARY_PAY_V3_PORT
+#                    loopback ports (default 9901, 10000, 10001, 10002, 10003)
 #   CANARY_CONSOLE_PORT  the release console's loopback port (default 8080)
 #   ENVOY_LOG_LEVEL  Envoy's log level (default info; the filter's per-request
 #                    line needs debug)
@@ -33,6 +34,7 @@ admin_port="${CANARY_ADMIN_PORT:-9901}"
 front_port="${CANARY_FRONT_PORT:-10000}"
 v1_port="${CANARY_PAY_V1_PORT:-10001}"
 v2_port="${CANARY_PAY_V2_PORT:-10002}"
+v3_port="${CANARY_PAY_V3_PORT:-10003}"
 
 run_dir="$root/.run"
 pid_file="$run_dir/envoy.pid"
@@ -43,7 +45,7 @@ mkdir -p "$run_dir/ecds"
 ecds_file="$run_dir/ecds/canary-filter.json"
 # Envoy reads the first ECDS file at start-up, so it must exist before.
 write_ecds_file "$ecds_file" "$CANARY_WASM" "$plugin_config" "run-$(date +%s)"
-bootstrap_ecds "$admin_port" "$front_port" "$v1_port" "$v2_port" "$ecds_file" >"$run_dir/envoy.yaml"
+bootstrap_ecds "$admin_port" "$front_port" "$v1_port" "$v2_port" "$v3_port" "$ecds_file" >"$run_dir/envoy.yaml"
 
 log="$run_dir/envoy.log"
 "$ENVOY" -c "$run_dir/envoy.yaml" --disable-hot-restart --concurrency 2 \
@@ -128,6 +130,13 @@ without a restart (see README, "A release, step by step"):
   \$canaryctl status --admin http://127.0.0.1:$admin_port --watch    # the live split
   \$canaryctl complete $ecds_file pay                               # or: rollback
   \$canaryctl start $ecds_file pay --canary pay-v1                  # the next release; nobody moves
+
+A third version (tag routing): pay-v3 runs too; one line makes it a second canary
+(the release turns into the "canaries" form, same routing for everyone else):
+  \$canaryctl add-canary $ecds_file pay pay-v3 --weight 10
+  for i in \$(seq 100); do curl -s $front/; done | sort | uniq -c   # ~70 pay-v1, ~20 pay-v2, ~10 pay-v3
+  \$canaryctl rule $ecds_file pay --canary pay-v3 --when 'header x-tester present'
+  curl -s -H 'x-tester: 1' $front/                                  # pay-v3
 
 Ctrl-C stops Envoy.
 MSG

@@ -10,7 +10,9 @@
 //! - [`Document`]: a config file as read (plugin JSON, ECDS file or Istio
 //!   WasmPlugin; [`Kind`]), with the content hash of the bytes read.
 //! - [`edit::Change`]: one step on one release (`SetWeight`, `Rule`,
-//!   `Complete`, `Rollback`, `Start`).
+//!   `Complete`, `Rollback`, `Start`; for a release with several canaries
+//!   `OnCanary` names the one a step is for, and `AddCanary` /
+//!   `RemoveCanary` change the list).
 //! - [`edit::Edit`]: a planned edit: the new text and its
 //!   [`edit::EditReport`] (`Serialize`; `to_text()` is what the CLI prints).
 //! - [`Admin`]: Envoy's admin address; [`applied::Watch`] and

@@ -23,9 +23,10 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
             file,
             release,
             percent,
+            canary,
             wait,
         } => {
-            let change = Change::SetWeight(percent);
+            let change = cli::on_canary(canary.as_ref(), Change::SetWeight(percent));
             let wait = wait.wait_for()?;
             edit::run(
                 &file.file,
@@ -51,6 +52,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
         Command::Complete {
             file,
             release,
+            canary,
             wait,
         } => {
             let wait = wait.wait_for()?;
@@ -58,7 +60,42 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
                 &file.file,
                 file.kind(),
                 &release,
-                &Change::Complete,
+                &cli::on_canary(canary.as_ref(), Change::Complete),
+                wait.as_ref(),
+                out,
+            )
+        }
+        Command::AddCanary {
+            file,
+            release,
+            value,
+            weight,
+            wait,
+        } => {
+            let wait = wait.wait_for()?;
+            let change = Change::AddCanary { value, weight };
+            edit::run(
+                &file.file,
+                file.kind(),
+                &release,
+                &change,
+                wait.as_ref(),
+                out,
+            )
+        }
+        Command::RemoveCanary {
+            file,
+            release,
+            value,
+            wait,
+        } => {
+            let wait = wait.wait_for()?;
+            let change = Change::RemoveCanary(value);
+            edit::run(
+                &file.file,
+                file.kind(),
+                &release,
+                &change,
                 wait.as_ref(),
                 out,
             )

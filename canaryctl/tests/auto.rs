@@ -81,6 +81,7 @@ fn options(file: &Path, source: Scripted) -> AutoOptions {
         file: file.to_path_buf(),
         kind: None,
         release: "pay".to_string(),
+        canary: None,
         settings: settings(),
         source: Box::new(source),
         admin: None,
@@ -176,6 +177,7 @@ fn killed_between_its_write_and_its_record_the_run_takes_the_write_as_its_own() 
         failures: 0,
         expected_release: release(0),
         pending_release: Some(release(50)),
+        canary: None,
     };
     state.save(&state_path).unwrap();
     let mut out = Vec::new();
@@ -195,6 +197,7 @@ fn killed_between_its_write_and_its_record_the_run_takes_the_write_as_its_own() 
     State {
         file: file.display().to_string(),
         pending_release: None,
+        canary: None,
         phase: Phase::Step {
             index: 0,
             applied: true,

@@ -59,6 +59,7 @@ pub fn bootstrap(ecds_file: &Path, faults: Faults) -> String {
         front: 0,
         pay_v1: free_port(),
         pay_v2: free_port(),
+        pay_v3: free_port(),
     };
     let text = render::bootstrap(ports, Mode::Ecds, &canary_wasm(), None, ecds_file, false);
     let listener = text

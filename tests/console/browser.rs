@@ -146,7 +146,10 @@ fn versions(envoy: &Envoy, header: Option<(&str, &str)>) -> Vec<String> {
 
 fn weight_in_file(file: &Path) -> u32 {
     let document = canaryctl::Document::load(file, None).unwrap();
-    document.config().unwrap().releases[0].weight_bp
+    document.config().unwrap().releases[0]
+        .canaries
+        .first()
+        .weight_bp
 }
 
 #[tokio::test(flavor = "current_thread")]

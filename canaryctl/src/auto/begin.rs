@@ -20,6 +20,8 @@ pub struct AutoOptions {
     pub file: PathBuf,
     pub kind: Option<Kind>,
     pub release: String,
+    /// Which canary to drive when the release has several.
+    pub canary: Option<String>,
     pub settings: Settings,
     pub source: Box<dyn Source>,
     pub admin: Option<Admin>,
@@ -51,6 +53,7 @@ pub fn run(options: &AutoOptions, out: &mut dyn Write) -> Result<Outcome> {
         path: file.clone(),
         kind: options.kind,
         release: options.release.clone(),
+        canary: None,
         admin: options.admin.clone(),
         apply_timeout: Duration::from_millis(settings.apply_timeout_ms),
     };
@@ -69,9 +72,18 @@ pub fn run(options: &AutoOptions, out: &mut dyn Write) -> Result<Outcome> {
             ),
         ));
     };
+    let wanted = existing
+        .as_ref()
+        .and_then(|s| s.canary.clone())
+        .or_else(|| options.canary.clone());
+    let canary =
+        driven_canary(release, wanted.as_deref()).map_err(|e| CliError::in_file(file, e))?;
+    let mut target = target;
+    // A release of several canaries is driven on one: name it in every edit.
+    target.canary = release.tagged.then(|| canary.clone());
     let keys = (
         settings.source_key(&release.baseline).to_string(),
-        settings.source_key(&release.canary).to_string(),
+        settings.source_key(&canary).to_string(),
     );
     let state = match existing {
         Some(state) => {
@@ -111,6 +123,7 @@ pub fn run(options: &AutoOptions, out: &mut dyn Write) -> Result<Outcome> {
                 failures: 0,
                 expected_release: target.release_object(&document)?,
                 pending_release: None,
+                canary: target.canary.clone(),
             }
         }
     };
@@ -146,4 +159,27 @@ pub fn run(options: &AutoOptions, out: &mut dyn Write) -> Result<Outcome> {
         state_file: run.state_path.display().to_string(),
     })?;
     run.go()
+}
+
+/// The canary a run drives: the one named, or the release's only one.
+pub fn driven_canary(
+    release: &canary_core::Release,
+    wanted: Option<&str>,
+) -> std::result::Result<String, String> {
+    let values: Vec<&str> = release.canaries.iter().map(|c| c.value.as_str()).collect();
+    match (wanted, values.as_slice()) {
+        (Some(value), _) if values.contains(&value) => Ok(value.to_string()),
+        (Some(value), _) => Err(format!(
+            "release {} has no canary {value}; its canaries are: {}",
+            release.name,
+            values.join(", ")
+        )),
+        (None, [only]) => Ok((*only).to_string()),
+        (None, _) => Err(format!(
+            "release {} has {} canaries ({}); name the one to drive with --canary",
+            release.name,
+            values.len(),
+            values.join(", ")
+        )),
+    }
 }

@@ -65,6 +65,9 @@ pub fn run(
             path: file.to_path_buf(),
             kind,
             release: release.to_string(),
+            // The run's canary, in a release of several: abort rolls back
+            // that one, as the run would.
+            canary: run.as_ref().and_then(|s| s.canary.clone()),
             admin: None,
             apply_timeout: Duration::from_secs(30),
         };

@@ -80,6 +80,10 @@ pub struct State {
     /// An edit being made: the release object it writes (also accepted on
     /// resume, when the run was killed between write and record).
     pub pending_release: Option<Value>,
+    /// The canary the run drives in a release of several (absent in a
+    /// two-version release, and in state files written before tags).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<String>,
 }
 
 /// A person's word to a run.
@@ -206,6 +210,7 @@ mod tests {
             failures: 1,
             expected_release: serde_json::json!({"name": "pay"}),
             pending_release: None,
+            canary: None,
         };
         assert_eq!(State::load(&path).unwrap(), None);
         state.save(&path).unwrap();

@@ -18,6 +18,9 @@ pub struct Target {
     pub path: PathBuf,
     pub kind: Option<Kind>,
     pub release: String,
+    /// The canary the run drives, in a release of several (`--canary`):
+    /// every change is then made on that canary alone.
+    pub canary: Option<String>,
     /// Where to ask whether Envoy applied an edit; `None`: not confirmed.
     pub admin: Option<Admin>,
     pub apply_timeout: Duration,
@@ -70,6 +73,17 @@ impl Target {
     }
 
     pub fn plan(&self, document: &Document, change: &Change) -> Result<Planned> {
+        let on_canary;
+        let change = match &self.canary {
+            Some(canary) => {
+                on_canary = Change::OnCanary {
+                    canary: canary.clone(),
+                    change: Box::new(change.clone()),
+                };
+                &on_canary
+            }
+            None => change,
+        };
         let edit = edit::plan(document, &self.release, change)?;
         let release_after = match edit.new_text() {
             Some(text) => {

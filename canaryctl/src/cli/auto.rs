@@ -53,6 +53,10 @@ pub struct AutoArgs {
     pub file: FileArgs,
     /// The release's name.
     pub release: String,
+    /// The canary to drive, when the release has several (its value); the
+    /// others keep their weights and rules.
+    #[arg(long, value_name = "VALUE")]
+    pub canary: Option<String>,
     /// Envoy's admin address: the health source (unless --prometheus), and
     /// where each edit is confirmed applied.
     #[arg(long, value_name = "URL")]
@@ -224,6 +228,7 @@ impl AutoArgs {
             file: self.file.file.clone(),
             kind: self.file.kind(),
             release: self.release.clone(),
+            canary: self.canary.clone(),
             settings,
             source,
             admin,

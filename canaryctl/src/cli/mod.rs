@@ -8,6 +8,7 @@ mod convert;
 mod parse;
 
 pub use console::ConsoleArgs;
+pub use convert::on_canary;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -63,6 +64,9 @@ pub enum Command {
         /// 0 to 100, at most two decimals ("20", "12.5", "50%").
         #[arg(value_parser = parse_percent)]
         percent: serde_json::Number,
+        /// With several canaries: the one whose weight to set (its value).
+        #[arg(long, value_name = "VALUE")]
+        canary: Option<String>,
         #[command(flatten)]
         wait: WaitArgs,
     },
@@ -74,10 +78,41 @@ pub enum Command {
         file: FileArgs,
         /// The release's name.
         release: String,
+        /// With several canaries: the winner (its value), which stays as
+        /// the only canary, at 100% with no rule.
+        #[arg(long, value_name = "VALUE")]
+        canary: Option<String>,
         #[command(flatten)]
         wait: WaitArgs,
     },
-    /// Undo a release: the canary gets 0% and the rule is cleared.
+    /// Add a canary version to a release (weight 0 unless --weight, no rule). A
+    /// two-version release becomes the "canaries" form: same routing, but its
+    /// counters are then named by value.
+    AddCanary {
+        #[command(flatten)]
+        file: FileArgs,
+        /// The release's name.
+        release: String,
+        /// The new version's routing value.
+        value: String,
+        /// Its weight in percent (default 0).
+        #[arg(long, value_parser = parse_percent)]
+        weight: Option<serde_json::Number>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Remove a canary version from a release with several.
+    RemoveCanary {
+        #[command(flatten)]
+        file: FileArgs,
+        /// The release's name.
+        release: String,
+        /// The version's routing value.
+        value: String,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Undo a release: every canary gets 0% and every rule is cleared.
     Rollback {
         #[command(flatten)]
         file: FileArgs,
@@ -190,6 +225,10 @@ pub struct SimulateArgs {
     /// With --users: the weights to try in turn, e.g. 10,20,50 (percent).
     #[arg(long, value_delimiter = ',', value_parser = parse_weight_bp, requires = "users")]
     pub weights: Vec<u32>,
+    /// With --weights and several canaries: the canary (its value) whose
+    /// weight they set; the others keep theirs (default: the first).
+    #[arg(long, value_name = "VALUE", requires = "weights")]
+    pub canary: Option<String>,
     /// Print a JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -230,6 +269,9 @@ pub struct RuleArgs {
     /// Remove the whole rule: path, mode and conditions.
     #[arg(long, conflicts_with_all = ["path_choice", "mode", "when", "no_conditions"])]
     pub clear: bool,
+    /// With several canaries: the one whose rule to change (its value).
+    #[arg(long, value_name = "VALUE")]
+    pub canary: Option<String>,
     #[command(flatten)]
     pub wait: WaitArgs,
 }

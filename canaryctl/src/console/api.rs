@@ -78,7 +78,7 @@ pub async fn releases(State(console): Shared) -> Response {
                     let live = report.as_ref().and_then(|r| r.releases.get(&release.name));
                     json!({
                         "release": describe::release_view(release),
-                        "rule_text": describe::rule(release.rule.as_ref()),
+                        "rule_text": describe::rule(release.canaries.first().rule.as_ref()),
                         "live": live,
                     })
                 })
@@ -139,7 +139,7 @@ pub async fn release(State(console): Shared, path: Named) -> Response {
             let value = json!({
                 "release": describe::release_view(release),
                 "index": index,
-                "rule_text": describe::rule(release.rule.as_ref()),
+                "rule_text": describe::rule(release.canaries.first().rule.as_ref()),
                 "rule": {"path": part("path"), "mode": part("mode"), "conditions": part("conditions")},
                 "operators": operators,
                 "etag": tag,
@@ -244,7 +244,10 @@ pub async fn weight(
 }
 
 pub async fn rule(State(console): Shared, path: Named, headers: HeaderMap, body: Body) -> Response {
-    write(console, path, headers, body, |b| Ok((body::rule(b)?, None))).await
+    write(console, path, headers, body, |b| {
+        Ok((body::rule(b)?, body::canary(b)?))
+    })
+    .await
 }
 
 pub async fn complete(
@@ -253,8 +256,8 @@ pub async fn complete(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    write(console, path, headers, body, |_| {
-        Ok((Change::Complete, None))
+    write(console, path, headers, body, |b| {
+        Ok((Change::Complete, body::canary(b)?))
     })
     .await
 }
@@ -265,8 +268,8 @@ pub async fn rollback(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    write(console, path, headers, body, |_| {
-        Ok((Change::Rollback, None))
+    write(console, path, headers, body, |b| {
+        Ok((Change::Rollback, body::canary(b)?))
     })
     .await
 }

@@ -36,12 +36,16 @@ pub fn weight(body: &Map<String, Value>) -> Result<(Change, Option<String>), Api
         }
         None => return Err(ApiError::bad_field("weight", "missing")),
     };
-    let canary = match body.get("canary") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(ApiError::bad_field("canary", "expected a version's name")),
-    };
-    Ok((Change::SetWeight(weight), canary))
+    Ok((Change::SetWeight(weight), canary(body)?))
+}
+
+/// A write's optional `"canary"`: which canary of several it is about.
+pub fn canary(body: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+    match body.get("canary") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::bad_field("canary", "expected a version's name")),
+    }
 }
 
 /// `{"path": null | {"prefix"|"exact"|"regex": P}, "mode": "all"|"any",

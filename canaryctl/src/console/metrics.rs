@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::admin::Admin;
 use crate::admin::{encode_query_value, regex_literal};
+use crate::describe;
 use crate::status;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -48,12 +49,8 @@ pub struct ReleaseMetrics {
 
 pub fn read(admin: &Admin, release: &Release) -> Result<ReleaseMetrics, String> {
     let counters = status::fetch(admin).map_err(|e| e.to_string())?;
-    let routed = counters
-        .releases
-        .get(&release.name)
-        .copied()
-        .unwrap_or_default();
-    let names = [release.baseline.as_str(), release.canary.as_str()];
+    let versions = describe::versions(release);
+    let names: Vec<&str> = versions.iter().map(|(_, value)| *value).collect();
     let alternatives: Vec<String> = names.iter().map(|n| regex_literal(n)).collect();
     let pattern = format!(
         "^cluster\\.({})\\.upstream_rq_(completed|5xx|time)$",
@@ -82,10 +79,10 @@ pub fn read(admin: &Admin, release: &Release) -> Result<ReleaseMetrics, String> 
         time_ms: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis()),
-        versions: vec![
-            version("baseline", &release.baseline, routed.baseline.total()),
-            version("canary", &release.canary, routed.canary.total()),
-        ],
+        versions: versions
+            .iter()
+            .map(|&(role, value)| version(role, value, counters.version(release, value).total()))
+            .collect(),
     })
 }
 

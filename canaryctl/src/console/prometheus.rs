@@ -8,11 +8,12 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use canary_core::{CounterName, Reason, Release, Version};
+use canary_core::{CounterName, Release};
 use serde_json::Value;
 
 use crate::admin::encode_query_value;
 use crate::console::metrics::{ReleaseMetrics, VersionMetrics};
+use crate::describe;
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_RESPONSE: u64 = 16 * 1024 * 1024;
@@ -134,24 +135,26 @@ fn by_label(samples: &[Sample], label: &str, value: &str) -> Option<f64> {
 }
 
 pub fn read(prometheus: &Prometheus, release: &Release) -> Result<ReleaseMetrics, String> {
-    let routed_names = |version| {
-        [Reason::Rule, Reason::Sticky, Reason::Weight]
-            .map(|reason| CounterName::routed(&release.name, version, reason).prometheus_name())
+    let versions = describe::versions(release);
+    let routed_names = |value: &str| -> Vec<String> {
+        describe::version_counters(release, value)
+            .iter()
+            .map(CounterName::prometheus_name)
+            .collect()
     };
     let routed = prometheus.query(&format!(
         "sum by (__name__) ({{__name__=~\"{}\"}})",
         alternatives(
-            &[
-                routed_names(Version::Baseline),
-                routed_names(Version::Canary)
-            ]
-            .concat()
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
+            &versions
+                .iter()
+                .flat_map(|&(_, value)| routed_names(value))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
         )
     ))?;
-    let clusters = alternatives(&[&release.baseline, &release.canary]);
+    let clusters = alternatives(&versions.iter().map(|&(_, value)| value).collect::<Vec<_>>());
     let completed = prometheus.query(&format!(
         "sum by (envoy_cluster_name) (envoy_cluster_upstream_rq_completed{{envoy_cluster_name=~\"{clusters}\"}})"
     ))?;
@@ -161,10 +164,10 @@ pub fn read(prometheus: &Prometheus, release: &Release) -> Result<ReleaseMetrics
     let p99 = prometheus.query(&format!(
         "histogram_quantile(0.99, sum by (envoy_cluster_name, le) (rate(envoy_cluster_upstream_rq_time_bucket{{envoy_cluster_name=~\"{clusters}\"}}[1m])))"
     ))?;
-    let version = |role, name: &str, which: Version| VersionMetrics {
+    let version = |role, name: &str| VersionMetrics {
         role,
         version: name.to_string(),
-        routed: routed_names(which)
+        routed: routed_names(name)
             .iter()
             .filter_map(|n| by_label(&routed, "__name__", n))
             .sum::<f64>() as u64,
@@ -178,10 +181,10 @@ pub fn read(prometheus: &Prometheus, release: &Release) -> Result<ReleaseMetrics
         time_ms: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis()),
-        versions: vec![
-            version("baseline", &release.baseline, Version::Baseline),
-            version("canary", &release.canary, Version::Canary),
-        ],
+        versions: versions
+            .iter()
+            .map(|&(role, value)| version(role, value))
+            .collect(),
     })
 }
 

@@ -183,10 +183,14 @@ fn outside_changes(
             entries.push(entry);
             continue;
         };
-        let changes = edit::changes(old, new);
-        if !changes.is_empty() {
+        let (fields, by_canary) = edit::changes(old, new);
+        if !fields.is_empty() || !by_canary.is_empty() {
             let mut entry = Entry::new(Source::File, Some(&new.name), hash);
-            entry.changes = changes.iter().map(history::FieldChange::from).collect();
+            entry.changes = fields
+                .iter()
+                .map(history::FieldChange::from)
+                .chain(by_canary.iter().map(history::FieldChange::from))
+                .collect();
             entries.push(entry);
         }
     }

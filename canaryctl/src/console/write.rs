@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use crate::applied::{self, Verdict};
 use crate::console::error::ApiError;
 use crate::console::state::Console;
+use crate::describe;
 use crate::document::Document;
 use crate::edit::{self, Change};
 use crate::error::CliError;
@@ -59,15 +60,26 @@ pub fn apply(
     if !matches(if_match, &current) {
         return Err(stale(&current));
     }
-    if let Some(canary) = canary.filter(|c| *c != release.canary) {
-        return Err(ApiError::bad_field(
-            "canary",
-            format!(
-                "{name} has one canary, {}, not \"{canary}\"",
-                release.canary
-            ),
-        ));
-    }
+    // A rollback with no canary named is the whole release's (every
+    // canary at 0%, rules cleared); any other write on a release of
+    // several canaries names one.
+    let selected = match (canary, change) {
+        (None, Change::Rollback) => None,
+        _ => {
+            describe::on_canary_of(release, canary).map_err(|e| ApiError::bad_field("canary", e))?
+        }
+    };
+    let on_canary;
+    let change = match selected {
+        Some(value) => {
+            on_canary = Change::OnCanary {
+                canary: value,
+                change: Box::new(change.clone()),
+            };
+            &on_canary
+        }
+        None => change,
+    };
     let edit = edit::plan(&document, name, change)
         .map_err(|e| ApiError::invalid(&console.file_prefix(), &e))?;
     let filter = document.ecds_filter();

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::describe;
 use crate::document::{Document, Kind};
 use crate::error::{CliError, Result};
 use crate::health::{Health, Sample, Source};
@@ -55,9 +56,14 @@ pub fn versions(
     let config = document.config()?;
     let mut out = Vec::new();
     for release in &config.releases {
-        for (role, version) in [("baseline", &release.baseline), ("canary", &release.canary)] {
-            let name = clusters.get(version).unwrap_or(version).clone();
-            out.push((release.name.clone(), role, version.clone(), name));
+        for (role, version) in describe::versions(release) {
+            let name = clusters.get(version).map_or(version, String::as_str);
+            out.push((
+                release.name.clone(),
+                role,
+                version.to_string(),
+                name.to_string(),
+            ));
         }
     }
     Ok(out)
