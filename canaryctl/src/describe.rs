@@ -316,9 +316,9 @@ pub fn version_counters<'a>(release: &'a Release, value: &'a str) -> Vec<Counter
     }
 }
 
-/// `canary` checked against `release`'s canaries: the change it names
-/// (wrapped for one canary of several), or why not. `None` is the only
-/// canary; a release of several needs a name.
+/// `canary` checked against `release`'s canaries: the value to name in an
+/// `edit::Change::OnCanary` (`None` when the release has its one canary in
+/// the two-version form), or why not; a release of several needs a name.
 pub fn on_canary_of(release: &Release, canary: Option<&str>) -> Result<Option<String>, String> {
     let values: Vec<&str> = release.canaries.iter().map(|c| c.value.as_str()).collect();
     match canary {
@@ -344,6 +344,60 @@ mod tests {
     use super::*;
     use canary_core::Config;
     use serde_json::json;
+
+    fn releases() -> Config {
+        let config = json!({"releases": [
+            {"name": "two", "hosts": ["a"], "header": "x-v", "baseline": "v1", "canary": "v2"},
+            {"name": "tags", "hosts": ["b"], "header": "x-v", "baseline": "v1",
+             "canaries": [{"value": "v2"}, {"value": "v3"}]}
+        ]});
+        Config::from_json(config.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn versions_and_their_counters_follow_the_form() {
+        let config = releases();
+        let (two, tags) = (&config.releases[0], &config.releases[1]);
+        assert_eq!(versions(two), [("baseline", "v1"), ("canary", "v2")]);
+        assert_eq!(
+            versions(tags),
+            [("baseline", "v1"), ("canary", "v2"), ("canary", "v3")]
+        );
+        let names = |release, value| -> Vec<String> {
+            version_counters(release, value)
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(
+            names(two, "v2"),
+            [
+                "canary.two.canary.rule",
+                "canary.two.canary.sticky",
+                "canary.two.canary.weight"
+            ]
+        );
+        assert_eq!(names(tags, "v1")[0], "canary.tags.baseline.rule");
+        assert_eq!(names(tags, "v3")[2], "canary.tags.tag.v3.weight");
+        assert!(names(tags, "v9").is_empty());
+    }
+
+    #[test]
+    fn a_canary_is_named_where_a_release_has_several() {
+        let config = releases();
+        let (two, tags) = (&config.releases[0], &config.releases[1]);
+        assert_eq!(on_canary_of(two, None), Ok(None));
+        assert_eq!(on_canary_of(two, Some("v2")), Ok(None));
+        assert_eq!(on_canary_of(tags, Some("v3")), Ok(Some("v3".to_string())));
+        assert_eq!(
+            on_canary_of(tags, None),
+            Err("tags has 2 canaries (v2, v3): name one".to_string())
+        );
+        assert_eq!(
+            on_canary_of(two, Some("v3")),
+            Err("two has no canary \"v3\"; its canaries are: v2".to_string())
+        );
+    }
 
     #[test]
     fn percents_keep_only_needed_decimals() {

@@ -251,3 +251,104 @@ fn bad_settings_and_unknown_releases_change_nothing() {
     let ran = common::canaryctl(&["auto", file.to_str().unwrap(), "pay"]);
     assert_eq!(ran.code, 2, "no source: a usage error");
 }
+
+/// A release of three versions: pay-v2 (the one the script can make fail)
+/// at `v2`%, pay-v3 at 5% with a rule.
+fn tagged_file(test: &str, v2: u64) -> PathBuf {
+    let dir = common::scratch(test);
+    let plugin = json!({"releases": [{"name": "pay", "hosts": ["pay-service"],
+        "header": "x-canary-cluster", "baseline": "pay-v1", "canaries": [
+            {"value": "pay-v2", "weight": v2},
+            {"value": "pay-v3", "weight": 5,
+             "conditions": [{"header": "x-tester", "op": "present"}]}]}]});
+    PathBuf::from(common::write(&dir, "plugin.json", &plugin.to_string()))
+}
+
+fn canaries(file: &Path) -> Value {
+    let text = std::fs::read_to_string(file).unwrap();
+    serde_json::from_str::<Value>(&text).unwrap()["releases"][0]["canaries"].clone()
+}
+
+#[test]
+fn a_release_of_several_canaries_needs_the_canary_named_and_nothing_changes() {
+    let file = tagged_file("auto-tags-unnamed", 0);
+    let before = std::fs::read(&file).unwrap();
+    let mut out = Vec::new();
+    let error = run(&options(&file, healthy()), &mut out).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("has 2 canaries (pay-v2, pay-v3); name the one to drive with --canary"),
+        "{error}"
+    );
+    let named_wrong = AutoOptions {
+        canary: Some("pay-v9".to_string()),
+        ..options(&file, healthy())
+    };
+    let error = run(&named_wrong, &mut out).unwrap_err();
+    assert!(
+        error.to_string().contains("has no canary pay-v9"),
+        "{error}"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    assert!(State::load(&default_path(&file, "pay")).unwrap().is_none());
+}
+
+#[test]
+fn steps_that_do_not_fit_beside_the_other_canaries_are_refused_before_anything_changes() {
+    let file = tagged_file("auto-tags-room", 0);
+    let before = std::fs::read(&file).unwrap();
+    let options = AutoOptions {
+        canary: Some("pay-v2".to_string()),
+        ..options(&file, healthy())
+    };
+    let error = run(&options, &mut Vec::new()).unwrap_err();
+    assert!(
+        error.to_string().contains(
+            "the steps reach 100% but the other canaries of pay hold 5%: pay-v2 has room for 95%"
+        ),
+        "{error}"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+}
+
+#[test]
+fn a_named_canary_is_driven_alone_and_completes_as_the_winner() {
+    let file = tagged_file("auto-tags-healthy", 0);
+    let mut options = AutoOptions {
+        canary: Some("pay-v2".to_string()),
+        ..options(&file, healthy())
+    };
+    options.settings.steps = vec![50.0, 95.0];
+    let mut out = Vec::new();
+    assert_eq!(run(&options, &mut out).unwrap(), Outcome::Completed);
+    // Complete on one canary of several makes it the only one, at 100%.
+    assert_eq!(canaries(&file), json!([{"value": "pay-v2", "weight": 100}]));
+    let state = State::load(&default_path(&file, "pay")).unwrap().unwrap();
+    assert_eq!(state.canary.as_deref(), Some("pay-v2"));
+}
+
+#[test]
+fn a_failing_named_canary_is_rolled_back_alone() {
+    let file = tagged_file("auto-tags-failing", 0);
+    let failing = Scripted {
+        canary_errors: 20,
+        ..healthy()
+    };
+    let mut options = AutoOptions {
+        canary: Some("pay-v2".to_string()),
+        ..options(&file, failing)
+    };
+    options.settings.steps = vec![50.0, 95.0];
+    let mut out = Vec::new();
+    assert_eq!(run(&options, &mut out).unwrap(), Outcome::RolledBack);
+    // pay-v2 at 0%; pay-v3 keeps its weight and its rule.
+    assert_eq!(
+        canaries(&file),
+        json!([
+            {"value": "pay-v2", "weight": 0},
+            {"value": "pay-v3", "weight": 5,
+             "conditions": [{"header": "x-tester", "op": "present"}]}
+        ])
+    );
+}

@@ -78,6 +78,7 @@ pub fn run(options: &AutoOptions, out: &mut dyn Write) -> Result<Outcome> {
         .or_else(|| options.canary.clone());
     let canary =
         driven_canary(release, wanted.as_deref()).map_err(|e| CliError::in_file(file, e))?;
+    check_room(release, &canary, &settings.steps).map_err(|e| CliError::in_file(file, e))?;
     let mut target = target;
     // A release of several canaries is driven on one: name it in every edit.
     target.canary = release.tagged.then(|| canary.clone());
@@ -181,5 +182,30 @@ pub fn driven_canary(
             values.len(),
             values.join(", ")
         )),
+    }
+}
+
+/// The steps of a run on one canary of several must fit beside the others'
+/// weights (which sum with it to at most 100%): refused before anything
+/// changes, rather than failing at the step that would not fit.
+fn check_room(
+    release: &canary_core::Release,
+    canary: &str,
+    steps: &[f64],
+) -> std::result::Result<(), String> {
+    let others: u32 = release
+        .canaries
+        .iter()
+        .filter(|c| c.value != canary)
+        .map(|c| c.weight_bp)
+        .sum();
+    let room = f64::from(10_000u32.saturating_sub(others)) / 100.0;
+    match steps.iter().copied().fold(None, |top: Option<f64>, s| Some(top.map_or(s, |t| t.max(s)))) {
+        Some(top) if top > room => Err(format!(
+            "the steps reach {top}% but the other canaries of {} hold {}%: {canary} has room for {room}% (end the steps there; completing still makes it the only canary at 100%)",
+            release.name,
+            f64::from(others) / 100.0
+        )),
+        _ => Ok(()),
     }
 }
