@@ -1,10 +1,9 @@
-//! Live numbers of one release per version, from Envoy's admin: the
-//! filter's counters (requests routed, via [`status::fetch`]), the version's
-//! cluster stats (`cluster.<value>.upstream_rq_completed`, `_5xx`, p99 of
-//! `upstream_rq_time`) and its endpoints with their health (`/clusters`).
-//! Counts are totals; the page turns two samples into rates. Minimal and
-//! self-contained on purpose: the automated analysis brings its own
-//! per-version health reading, to be unified with this one.
+//! Live numbers of one release per version, as the console's table shows
+//! them: the filter's counters (requests routed), the version's cluster
+//! totals (requests completed, 5xx, recent p99) from a health source
+//! ([`crate::health::Source::totals`], Envoy's admin or Prometheus), and,
+//! from Envoy's admin, its endpoints with their health (`/clusters`).
+//! Counts are totals; the page turns two samples into rates.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,8 +12,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::admin::Admin;
-use crate::admin::{encode_query_value, regex_literal};
 use crate::describe;
+use crate::health::admin::AdminSource;
+use crate::health::{Source, Totals};
 use crate::status;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -35,7 +35,7 @@ pub struct VersionMetrics {
     pub completed: Option<u64>,
     pub errors_5xx: Option<u64>,
     pub p99_ms: Option<f64>,
-    /// `None`: Envoy has no cluster of this name.
+    /// `None`: Envoy has no cluster of this name (or the source has no endpoints).
     pub endpoints: Option<Vec<Endpoint>>,
 }
 
@@ -47,78 +47,71 @@ pub struct ReleaseMetrics {
     pub versions: Vec<VersionMetrics>,
 }
 
-pub fn read(admin: &Admin, release: &Release) -> Result<ReleaseMetrics, String> {
-    let counters = status::fetch(admin).map_err(|e| e.to_string())?;
-    let versions = describe::versions(release);
-    let names: Vec<&str> = versions.iter().map(|(_, value)| *value).collect();
-    let alternatives: Vec<String> = names.iter().map(|n| regex_literal(n)).collect();
-    let pattern = format!(
-        "^cluster\\.({})\\.upstream_rq_(completed|5xx|time)$",
-        alternatives.join("|")
-    );
-    let stats_text = admin.get(&format!(
-        "/stats?format=json&filter={}",
-        encode_query_value(&pattern)
-    ))?;
-    let stats: Value = serde_json::from_str(&stats_text)
-        .map_err(|e| format!("Envoy's /stats?format=json is not JSON: {e}"))?;
-    let clusters_text = admin.get("/clusters?format=json")?;
-    let clusters: Value = serde_json::from_str(&clusters_text)
-        .map_err(|e| format!("Envoy's /clusters?format=json is not JSON: {e}"))?;
-    let version = |role, name: &str, routed: u64| VersionMetrics {
-        role,
-        version: name.to_string(),
-        routed,
-        completed: counter(&stats, &format!("cluster.{name}.upstream_rq_completed")),
-        errors_5xx: counter(&stats, &format!("cluster.{name}.upstream_rq_5xx")),
-        p99_ms: p99(&stats, &format!("cluster.{name}.upstream_rq_time")),
-        endpoints: endpoints(&clusters, name),
-    };
-    Ok(ReleaseMetrics {
+/// One version's numbers in the sources' words.
+pub struct Live<'a> {
+    /// `baseline` or `canary`.
+    pub role: &'static str,
+    /// Its routing value, which is its cluster.
+    pub value: &'a str,
+    pub routed: u64,
+    pub totals: Totals,
+    pub endpoints: Option<Vec<Endpoint>>,
+}
+
+/// The totals of every version of `release` from `source`, in the order
+/// of [`describe::versions`].
+pub fn totals(source: &dyn Source, release: &Release) -> Result<Vec<Totals>, String> {
+    let values: Vec<&str> = describe::versions(release)
+        .iter()
+        .map(|&(_, value)| value)
+        .collect();
+    source.totals(&values)
+}
+
+/// The table of `release` from its versions' numbers.
+pub fn assemble(release: &Release, versions: Vec<Live>) -> ReleaseMetrics {
+    ReleaseMetrics {
         release: release.name.clone(),
         time_ms: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis()),
         versions: versions
-            .iter()
-            .map(|&(role, value)| version(role, value, counters.version(release, value).total()))
+            .into_iter()
+            .map(|live| VersionMetrics {
+                role: live.role,
+                version: live.value.to_string(),
+                routed: live.routed,
+                completed: live.totals.requests,
+                errors_5xx: live.totals.errors,
+                p99_ms: live.totals.recent_p99_ms,
+                endpoints: live.endpoints,
+            })
             .collect(),
-    })
+    }
 }
 
-fn stat_entries(stats: &Value) -> impl Iterator<Item = &Value> {
-    stats
-        .get("stats")
-        .and_then(Value::as_array)
+/// Everything from Envoy's admin.
+pub fn read(admin: &Admin, release: &Release) -> Result<ReleaseMetrics, String> {
+    let counters = status::fetch(admin).map_err(|e| e.to_string())?;
+    let source = AdminSource {
+        admin: admin.clone(),
+    };
+    let totals = totals(&source, release)?;
+    let clusters_text = admin.get("/clusters?format=json")?;
+    let clusters: Value = serde_json::from_str(&clusters_text)
+        .map_err(|e| format!("Envoy's /clusters?format=json is not JSON: {e}"))?;
+    let versions = describe::versions(release)
         .into_iter()
-        .flatten()
-}
-
-fn counter(stats: &Value, name: &str) -> Option<u64> {
-    stat_entries(stats)
-        .find(|s| s.get("name").and_then(Value::as_str) == Some(name))
-        .and_then(|s| s.get("value"))
-        .and_then(Value::as_u64)
-}
-
-/// The 99th percentile of histogram `name`: the last interval's, else the
-/// whole run's; `None` before the first sample.
-fn p99(stats: &Value, name: &str) -> Option<f64> {
-    let histograms = stat_entries(stats).find_map(|s| s.get("histograms"))?;
-    let quantiles = histograms.get("supported_quantiles")?.as_array()?;
-    let index = quantiles
-        .iter()
-        .position(|q| q.as_f64().is_some_and(|q| (q - 99.0).abs() < 1e-9))?;
-    let computed = histograms
-        .get("computed_quantiles")?
-        .as_array()?
-        .iter()
-        .find(|h| h.get("name").and_then(Value::as_str) == Some(name))?;
-    let value = computed.get("values")?.as_array()?.get(index)?;
-    value
-        .get("interval")
-        .and_then(Value::as_f64)
-        .or_else(|| value.get("cumulative").and_then(Value::as_f64))
+        .zip(totals)
+        .map(|((role, value), totals)| Live {
+            role,
+            value,
+            routed: counters.version(release, value).total(),
+            totals,
+            endpoints: endpoints(&clusters, value),
+        })
+        .collect();
+    Ok(assemble(release, versions))
 }
 
 fn endpoints(clusters: &Value, name: &str) -> Option<Vec<Endpoint>> {
@@ -164,16 +157,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn envoy_json_is_read() {
-        let stats = json!({"stats": [
-            {"name": "cluster.v1.upstream_rq_completed", "value": 7},
-            {"histograms": {"supported_quantiles": [0, 50, 99, 100], "computed_quantiles": [
-                {"name": "cluster.v1.upstream_rq_time", "values": [
-                    {"interval": null, "cumulative": 1}, {"interval": null, "cumulative": 2},
-                    {"interval": null, "cumulative": 4.5}, {"interval": null, "cumulative": 9}]}]}}]});
-        assert_eq!(counter(&stats, "cluster.v1.upstream_rq_completed"), Some(7));
-        assert_eq!(counter(&stats, "cluster.v1.upstream_rq_5xx"), None);
-        assert_eq!(p99(&stats, "cluster.v1.upstream_rq_time"), Some(4.5));
+    fn endpoints_and_their_health_are_read() {
         let clusters = json!({"cluster_statuses": [{"name": "v1", "host_statuses": [
             {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 10001}},
              "health_status": {"eds_health_status": "HEALTHY"}},

@@ -91,7 +91,7 @@ pub fn run(options: &ConsoleOptions, out: &mut dyn Write) -> Result<()> {
         )));
     }
     let prometheus = match &options.prometheus {
-        Some(url) => Some(prometheus::Prometheus::parse(url).map_err(CliError::new)?),
+        Some(url) => Some(prometheus::source(url).map_err(CliError::new)?),
         None => None,
     };
     // Refuse at once a FILE the console could not work on.

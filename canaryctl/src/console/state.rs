@@ -12,9 +12,9 @@ use subtle::ConstantTimeEq;
 
 use crate::admin::Admin;
 use crate::console::error::ApiError;
-use crate::console::prometheus::Prometheus;
 use crate::document::{ContentHash, Document, Kind};
 use crate::edit;
+use crate::health::prometheus::PrometheusSource;
 use crate::history::{self, Entry, Source};
 
 /// The file as last seen by the console.
@@ -28,7 +28,7 @@ pub struct Console {
     pub kind: Option<Kind>,
     pub admin: Option<Admin>,
     /// `--prometheus`: live numbers from there instead of the admin.
-    pub prometheus: Option<Prometheus>,
+    pub prometheus: Option<PrometheusSource>,
     /// SHA-256 of the token: compared in constant time and whatever its length.
     token: Option<[u8; 32]>,
     /// `Host` values accepted (empty: any; only with a token).
@@ -47,7 +47,7 @@ impl Console {
         file: PathBuf,
         kind: Option<Kind>,
         admin: Option<Admin>,
-        prometheus: Option<Prometheus>,
+        prometheus: Option<PrometheusSource>,
         token: Option<&str>,
         allowed_hosts: Vec<String>,
     ) -> Self {

@@ -2,6 +2,8 @@
 //! histogram as cumulative counters read from a [`Source`] (Envoy's admin,
 //! or a Prometheus server), and what happened between two samples
 //! ([`Sample::since`]): judgements look at an interval, never at totals.
+//! A live table (the console) reads several versions at once as
+//! [`Totals`] ([`Source::totals`]) and takes its own differences.
 
 pub mod admin;
 pub mod prometheus;
@@ -16,6 +18,34 @@ pub trait Source {
     fn sample(&self, key: &str) -> Result<Sample, String>;
     /// Where the numbers come from, for messages.
     fn describe(&self) -> String;
+    /// The totals of several versions in one read, in the order of `keys`;
+    /// a version the source does not know has no numbers (not an error:
+    /// a table shows it empty). An error when the source cannot be read.
+    /// By default, each version's [`Source::sample`], its p99 over all
+    /// it counted; the sources here read all versions at once.
+    fn totals(&self, keys: &[&str]) -> Result<Vec<Totals>, String> {
+        keys.iter()
+            .map(|key| {
+                let sample = self.sample(key)?;
+                Ok(Totals {
+                    requests: Some(sample.requests),
+                    errors: Some(sample.errors),
+                    recent_p99_ms: sample.latency.quantile(0.99),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Cumulative counters of one version as a live table shows them, and the
+/// p99 latency over the source's own recent window (Envoy's last stats
+/// flush, Prometheus's last minute): a table shows latency now, not since
+/// the start. `None`: the source has no such number (yet).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Totals {
+    pub requests: Option<u64>,
+    pub errors: Option<u64>,
+    pub recent_p99_ms: Option<f64>,
 }
 
 /// Cumulative counters of one version at one moment.

@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::health::{Histogram, Sample, Source};
+use crate::admin::{encode_query_value, regex_literal};
+use crate::health::{Histogram, Sample, Source, Totals};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_RESPONSE: u64 = 16 * 1024 * 1024;
@@ -61,19 +62,56 @@ impl Shape {
     }
 }
 
-/// The three PromQL queries of version `key`: requests, 5xx, buckets.
-pub fn queries(shape: Shape, key: &str, extra: Option<&str>) -> [String; 3] {
-    let m = shape.metrics();
-    let value = key.replace('\\', "\\\\").replace('"', "\\\"");
-    let mut selector = format!("{}=\"{value}\"", m.label);
+/// `text` inside a PromQL double-quoted string.
+pub fn string_literal(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// `a|b`, each name a literal, as the inside of a PromQL regex string.
+pub fn alternatives(names: &[&str]) -> String {
+    let names: Vec<String> = names.iter().map(|n| regex_literal(n)).collect();
+    string_literal(&names.join("|"))
+}
+
+/// The matchers of versions `keys` (one: `=`, several: `=~`) and `extra`.
+fn selector(label: &str, keys: &[&str], extra: Option<&str>) -> String {
+    let mut selector = match keys {
+        [key] => format!("{label}=\"{}\"", string_literal(key)),
+        _ => format!("{label}=~\"{}\"", alternatives(keys)),
+    };
     if let Some(extra) = extra.filter(|e| !e.trim().is_empty()) {
         selector.push(',');
         selector.push_str(extra.trim());
     }
+    selector
+}
+
+/// The three PromQL queries of version `key`: requests, 5xx, buckets.
+pub fn queries(shape: Shape, key: &str, extra: Option<&str>) -> [String; 3] {
+    let m = shape.metrics();
+    let selector = selector(m.label, &[key], extra);
     [
         format!("sum({}{{{selector}}})", m.requests),
         format!("sum({}{{{selector},{}}})", m.errors, m.errors_matcher),
         format!("sum by (le) ({}{{{selector}}})", m.buckets),
+    ]
+}
+
+/// The three PromQL queries of [`Source::totals`], by version: requests,
+/// 5xx, and the p99 over the last minute.
+pub fn totals_queries(shape: Shape, keys: &[&str], extra: Option<&str>) -> [String; 3] {
+    let m = shape.metrics();
+    let (label, selector) = (m.label, selector(m.label, keys, extra));
+    [
+        format!("sum by ({label}) ({}{{{selector}}})", m.requests),
+        format!(
+            "sum by ({label}) ({}{{{selector},{}}})",
+            m.errors, m.errors_matcher
+        ),
+        format!(
+            "histogram_quantile(0.99, sum by ({label}, le) (rate({}{{{selector}}}[1m])))",
+            m.buckets
+        ),
     ]
 }
 
@@ -119,11 +157,11 @@ impl PrometheusSource {
     }
 
     /// The result vector of an instant query.
-    fn query(&self, promql: &str) -> Result<Vec<Value>, String> {
+    pub fn query(&self, promql: &str) -> Result<Vec<Value>, String> {
         let url = format!(
             "{}/api/v1/query?query={}",
             self.base,
-            crate::admin::encode_query_value(promql)
+            encode_query_value(promql)
         );
         let mut response = self
             .agent
@@ -166,6 +204,18 @@ pub fn element_value(element: &Value) -> Option<f64> {
         "+Inf" => Some(f64::INFINITY),
         _ => text.parse().ok(),
     }
+}
+
+/// The value of the element of `result` whose `label` is `value`.
+pub fn value_by_label(result: &[Value], label: &str, value: &str) -> Option<f64> {
+    result
+        .iter()
+        .find(|e| {
+            e.pointer(&format!("/metric/{label}"))
+                .and_then(Value::as_str)
+                == Some(value)
+        })
+        .and_then(element_value)
 }
 
 /// A sum as a count: rounded (Prometheus sends floats), never negative.
@@ -229,6 +279,24 @@ impl Source for PrometheusSource {
     fn describe(&self) -> String {
         format!("Prometheus at {}", self.base)
     }
+
+    fn totals(&self, keys: &[&str]) -> Result<Vec<Totals>, String> {
+        let [requests_q, errors_q, p99_q] = totals_queries(self.shape, keys, self.extra.as_deref());
+        let (requests, errors) = (self.query(&requests_q)?, self.query(&errors_q)?);
+        let p99 = self.query(&p99_q)?;
+        let label = self.shape.metrics().label;
+        keys.iter()
+            .map(|key| {
+                let count_of = |result: &[Value]| value_by_label(result, label, key).map(count);
+                Ok(Totals {
+                    requests: count_of(&requests).transpose()?,
+                    errors: count_of(&errors).transpose()?,
+                    // No request in the last minute: NaN, no latency.
+                    recent_p99_ms: value_by_label(&p99, label, key).filter(|v| v.is_finite()),
+                })
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -277,5 +345,30 @@ mod tests {
         assert!(count(f64::NAN).is_err());
         assert!(PrometheusSource::new("https://x:1", Shape::Envoy, None).is_err());
         assert!(PrometheusSource::new("http://x", Shape::Envoy, None).is_err());
+    }
+
+    #[test]
+    fn totals_ask_for_every_version_at_once() {
+        let [r, e, p] = totals_queries(Shape::Envoy, &["pay-v1", "a.b"], None);
+        assert_eq!(
+            r,
+            r#"sum by (envoy_cluster_name) (envoy_cluster_upstream_rq_completed{envoy_cluster_name=~"pay-v1|a\\.b"})"#
+        );
+        assert!(e.contains(r#"envoy_response_code_class="5""#), "{e}");
+        assert!(p.starts_with("histogram_quantile(0.99, sum by (envoy_cluster_name, le) (rate("));
+        let result = parse_vector(
+            200,
+            br#"{"status":"success","data":{"result":[
+                {"metric":{"envoy_cluster_name":"pay-v2"},"value":[1,"3"]}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            value_by_label(&result, "envoy_cluster_name", "pay-v2"),
+            Some(3.0)
+        );
+        assert_eq!(
+            value_by_label(&result, "envoy_cluster_name", "pay-v1"),
+            None
+        );
     }
 }
