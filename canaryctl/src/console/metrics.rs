@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::admin::Admin;
 use crate::describe;
 use crate::health::admin::AdminSource;
-use crate::health::{Source, Totals};
+use crate::health::Source;
 use crate::status;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,71 +47,53 @@ pub struct ReleaseMetrics {
     pub versions: Vec<VersionMetrics>,
 }
 
-/// One version's numbers in the sources' words.
-pub struct Live<'a> {
-    /// `baseline` or `canary`.
-    pub role: &'static str,
-    /// Its routing value, which is its cluster.
-    pub value: &'a str,
-    pub routed: u64,
-    pub totals: Totals,
-    pub endpoints: Option<Vec<Endpoint>>,
-}
-
-/// The totals of every version of `release` from `source`, in the order
-/// of [`describe::versions`].
-pub fn totals(source: &dyn Source, release: &Release) -> Result<Vec<Totals>, String> {
-    let values: Vec<&str> = describe::versions(release)
-        .iter()
-        .map(|&(_, value)| value)
-        .collect();
-    source.totals(&values)
-}
-
-/// The table of `release` from its versions' numbers.
-pub fn assemble(release: &Release, versions: Vec<Live>) -> ReleaseMetrics {
-    ReleaseMetrics {
+/// The table of `release`: every version's totals from `source` (one
+/// read), with the requests `routed` to it and its `endpoints`.
+pub fn table(
+    source: &dyn Source,
+    release: &Release,
+    routed: impl Fn(&str) -> u64,
+    endpoints: impl Fn(&str) -> Option<Vec<Endpoint>>,
+) -> Result<ReleaseMetrics, String> {
+    let versions = describe::versions(release);
+    let values: Vec<&str> = versions.iter().map(|&(_, value)| value).collect();
+    let totals = source.totals(&values)?;
+    Ok(ReleaseMetrics {
         release: release.name.clone(),
         time_ms: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis()),
         versions: versions
             .into_iter()
-            .map(|live| VersionMetrics {
-                role: live.role,
-                version: live.value.to_string(),
-                routed: live.routed,
-                completed: live.totals.requests,
-                errors_5xx: live.totals.errors,
-                p99_ms: live.totals.recent_p99_ms,
-                endpoints: live.endpoints,
+            .zip(totals)
+            .map(|((role, value), totals)| VersionMetrics {
+                role,
+                version: value.to_string(),
+                routed: routed(value),
+                completed: totals.requests,
+                errors_5xx: totals.errors,
+                p99_ms: totals.recent_p99_ms,
+                endpoints: endpoints(value),
             })
             .collect(),
-    }
+    })
 }
 
 /// Everything from Envoy's admin.
 pub fn read(admin: &Admin, release: &Release) -> Result<ReleaseMetrics, String> {
     let counters = status::fetch(admin).map_err(|e| e.to_string())?;
-    let source = AdminSource {
-        admin: admin.clone(),
-    };
-    let totals = totals(&source, release)?;
     let clusters_text = admin.get("/clusters?format=json")?;
     let clusters: Value = serde_json::from_str(&clusters_text)
         .map_err(|e| format!("Envoy's /clusters?format=json is not JSON: {e}"))?;
-    let versions = describe::versions(release)
-        .into_iter()
-        .zip(totals)
-        .map(|((role, value), totals)| Live {
-            role,
-            value,
-            routed: counters.version(release, value).total(),
-            totals,
-            endpoints: endpoints(&clusters, value),
-        })
-        .collect();
-    Ok(assemble(release, versions))
+    let source = AdminSource {
+        admin: admin.clone(),
+    };
+    table(
+        &source,
+        release,
+        |value| counters.version(release, value).total(),
+        |value| endpoints(&clusters, value),
+    )
 }
 
 fn endpoints(clusters: &Value, name: &str) -> Option<Vec<Endpoint>> {
@@ -154,6 +136,7 @@ fn endpoint(host: &Value) -> Endpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::health::Totals;
     use serde_json::json;
 
     #[test]
@@ -173,5 +156,57 @@ mod tests {
         );
         assert_eq!(list[1].health, "unhealthy");
         assert_eq!(endpoints(&clusters, "v2"), None);
+    }
+
+    /// A source that knows v1 and v3, and records what it was asked.
+    struct Fixed(std::cell::RefCell<Vec<String>>);
+
+    impl Source for Fixed {
+        fn sample(&self, key: &str) -> Result<crate::health::Sample, String> {
+            Err(format!("no sample of {key} here"))
+        }
+        fn describe(&self) -> String {
+            "fixed".to_string()
+        }
+        fn totals(&self, keys: &[&str]) -> Result<Vec<Totals>, String> {
+            self.0
+                .borrow_mut()
+                .extend(keys.iter().map(|k| k.to_string()));
+            Ok(keys
+                .iter()
+                .map(|&k| Totals {
+                    requests: (k != "v2").then_some(if k == "v1" { 40 } else { 9 }),
+                    errors: (k == "v3").then_some(2),
+                    recent_p99_ms: (k == "v1").then_some(12.5),
+                })
+                .collect())
+        }
+    }
+
+    #[test]
+    fn every_version_of_a_tagged_release_is_read_in_one_go() {
+        let config = canary_core::Config::from_json(
+            br#"{"releases":[{"name":"pay","header":"x-v","baseline":"v1",
+                "canaries":[{"value":"v2","weight":10},{"value":"v3","weight":5}]}]}"#,
+        )
+        .unwrap();
+        let release = &config.releases[0];
+        let source = Fixed(Default::default());
+        let table = table(&source, release, |v| v.len() as u64, |_| None).unwrap();
+        assert_eq!(*source.0.borrow(), ["v1", "v2", "v3"], "one read, in order");
+        let row = |i: usize| {
+            let v = &table.versions[i];
+            (
+                v.role,
+                v.version.as_str(),
+                v.routed,
+                v.completed,
+                v.errors_5xx,
+                v.p99_ms,
+            )
+        };
+        assert_eq!(row(0), ("baseline", "v1", 2, Some(40), None, Some(12.5)));
+        assert_eq!(row(1), ("canary", "v2", 2, None, None, None));
+        assert_eq!(row(2), ("canary", "v3", 2, Some(9), Some(2), None));
     }
 }

@@ -7,7 +7,7 @@
 
 use canary_core::{CounterName, Release};
 
-use crate::console::metrics::{self, Live, ReleaseMetrics};
+use crate::console::metrics::{self, ReleaseMetrics};
 use crate::describe;
 use crate::health::prometheus::{alternatives, value_by_label, PrometheusSource, Shape};
 
@@ -41,19 +41,7 @@ pub fn read(prometheus: &PrometheusSource, release: &Release) -> Result<ReleaseM
             .sum::<f64>()
             .round() as u64
     };
-    let totals = metrics::totals(prometheus, release)?;
-    let versions = versions
-        .into_iter()
-        .zip(totals)
-        .map(|((role, value), totals)| Live {
-            role,
-            value,
-            routed: routed_to(value),
-            totals,
-            endpoints: None,
-        })
-        .collect();
-    Ok(metrics::assemble(release, versions))
+    metrics::table(prometheus, release, routed_to, |_| None)
 }
 
 #[cfg(test)]
