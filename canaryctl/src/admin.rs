@@ -38,6 +38,26 @@ pub fn regex_literal(text: &str) -> String {
     out
 }
 
+/// The HTTP client of every source canaryctl reads (Envoy's admin,
+/// Prometheus): plain HTTP, bounded in time, a status other than 200
+/// reported with its body by the caller, and no proxy from HTTP_PROXY and
+/// the like (they must not divert a local port).
+pub(crate) fn http_agent(keep_alive: bool) -> ureq::Agent {
+    let builder = ureq::Agent::config_builder()
+        .timeout_global(Some(TIMEOUT))
+        .http_status_as_error(false)
+        .proxy(None)
+        .user_agent("canaryctl");
+    let builder = if keep_alive {
+        builder
+    } else {
+        builder
+            .max_idle_connections(0)
+            .max_idle_connections_per_host(0)
+    };
+    builder.build().into()
+}
+
 /// An admin address: `http://host:port`, or just `host:port`.
 #[derive(Debug, Clone)]
 pub struct Admin {
@@ -73,18 +93,8 @@ impl Admin {
                 "{url}: expected http://HOST:PORT, such as http://127.0.0.1:9901"
             ));
         }
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(TIMEOUT))
-            // A status other than 200 is reported with its body, below.
-            .http_status_as_error(false)
-            // HTTP_PROXY and the like must not divert a local admin port.
-            .proxy(None)
-            // One request per connection, as a fake admin in a test expects.
-            .max_idle_connections(0)
-            .max_idle_connections_per_host(0)
-            .user_agent("canaryctl")
-            .build()
-            .into();
+        // One request per connection, as a fake admin in a test expects.
+        let agent = http_agent(false);
         Ok(Admin {
             authority: authority.to_string(),
             agent,

@@ -15,14 +15,11 @@
 //! Extra label matchers (`--prometheus-match 'destination_service_name="pay-service"'`)
 //! go inside every selector.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
 use crate::admin::{encode_query_value, regex_literal};
 use crate::health::{Histogram, Sample, Source, Totals};
 
-const TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_RESPONSE: u64 = 16 * 1024 * 1024;
 
 /// Which metrics the server holds.
@@ -141,13 +138,7 @@ impl PrometheusSource {
                 "{url}: expected http://HOST:PORT, such as http://127.0.0.1:9090"
             ));
         }
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(TIMEOUT))
-            .http_status_as_error(false)
-            .proxy(None)
-            .user_agent("canaryctl")
-            .build()
-            .into();
+        let agent = crate::admin::http_agent(true);
         Ok(Self {
             base: url.trim_end_matches('/').to_string(),
             shape,
