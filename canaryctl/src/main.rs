@@ -14,6 +14,19 @@ use canaryctl::edit::{self, Change};
 use canaryctl::{console, inspect, simulate, status, wait, CliError, Result};
 use cli::{Cli, Command};
 
+/// Every edit command: one change to one release of FILE, then Envoy's
+/// verdict when `--wait --admin` is given.
+fn edit_step(
+    file: &cli::FileArgs,
+    release: &str,
+    change: &Change,
+    wait: &cli::WaitArgs,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let wait = wait.wait_for()?;
+    edit::run(&file.file, file.kind(), release, change, wait.as_ref(), out)
+}
+
 fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
     let done = match cli.command {
         Command::Validate { file, json } => inspect::validate(&file.file, file.kind(), json, out),
@@ -27,27 +40,10 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
             wait,
         } => {
             let change = cli::on_canary(canary.as_ref(), Change::SetWeight(percent));
-            let wait = wait.wait_for()?;
-            edit::run(
-                &file.file,
-                file.kind(),
-                &release,
-                &change,
-                wait.as_ref(),
-                out,
-            )
+            edit_step(&file, &release, &change, &wait, out)
         }
         Command::Rule(args) => {
-            let wait = args.wait.wait_for()?;
-            let (file, kind) = (&args.file.file, args.file.kind());
-            edit::run(
-                file,
-                kind,
-                &args.release,
-                &args.change(),
-                wait.as_ref(),
-                out,
-            )
+            edit_step(&args.file, &args.release, &args.change(), &args.wait, out)
         }
         Command::Complete {
             file,
@@ -55,15 +51,8 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
             canary,
             wait,
         } => {
-            let wait = wait.wait_for()?;
-            edit::run(
-                &file.file,
-                file.kind(),
-                &release,
-                &cli::on_canary(canary.as_ref(), Change::Complete),
-                wait.as_ref(),
-                out,
-            )
+            let change = cli::on_canary(canary.as_ref(), Change::Complete);
+            edit_step(&file, &release, &change, &wait, out)
         }
         Command::AddCanary {
             file,
@@ -71,61 +60,26 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<ExitCode> {
             value,
             weight,
             wait,
-        } => {
-            let wait = wait.wait_for()?;
-            let change = Change::AddCanary { value, weight };
-            edit::run(
-                &file.file,
-                file.kind(),
-                &release,
-                &change,
-                wait.as_ref(),
-                out,
-            )
-        }
+        } => edit_step(
+            &file,
+            &release,
+            &Change::AddCanary { value, weight },
+            &wait,
+            out,
+        ),
         Command::RemoveCanary {
             file,
             release,
             value,
             wait,
-        } => {
-            let wait = wait.wait_for()?;
-            let change = Change::RemoveCanary(value);
-            edit::run(
-                &file.file,
-                file.kind(),
-                &release,
-                &change,
-                wait.as_ref(),
-                out,
-            )
-        }
+        } => edit_step(&file, &release, &Change::RemoveCanary(value), &wait, out),
         Command::Rollback {
             file,
             release,
             wait,
-        } => {
-            let wait = wait.wait_for()?;
-            edit::run(
-                &file.file,
-                file.kind(),
-                &release,
-                &Change::Rollback,
-                wait.as_ref(),
-                out,
-            )
-        }
+        } => edit_step(&file, &release, &Change::Rollback, &wait, out),
         Command::Start(args) => {
-            let wait = args.wait.wait_for()?;
-            let (file, kind) = (&args.file.file, args.file.kind());
-            edit::run(
-                file,
-                kind,
-                &args.release,
-                &args.change(),
-                wait.as_ref(),
-                out,
-            )
+            edit_step(&args.file, &args.release, &args.change(), &args.wait, out)
         }
         Command::Status(args) => {
             let health = args.health.options(
