@@ -75,6 +75,7 @@ pub mod history;
 pub mod inspect;
 pub mod simulate;
 pub mod status;
+pub mod versions;
 pub mod wait;
 
 pub use admin::Admin;

@@ -12,10 +12,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::admin::Admin;
-use crate::describe;
 use crate::health::admin::AdminSource;
 use crate::health::Source;
 use crate::status;
+use crate::versions;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Endpoint {
@@ -55,15 +55,15 @@ pub fn table(
     routed: impl Fn(&str) -> u64,
     endpoints: impl Fn(&str) -> Option<Vec<Endpoint>>,
 ) -> Result<ReleaseMetrics, String> {
-    let versions = describe::versions(release);
-    let values: Vec<&str> = versions.iter().map(|&(_, value)| value).collect();
+    let all = versions::versions(release);
+    let values: Vec<&str> = all.iter().map(|&(_, value)| value).collect();
     let totals = source.totals(&values)?;
     Ok(ReleaseMetrics {
         release: release.name.clone(),
         time_ms: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis()),
-        versions: versions
+        versions: all
             .into_iter()
             .zip(totals)
             .map(|((role, value), totals)| VersionMetrics {

@@ -8,8 +8,8 @@
 use canary_core::{CounterName, Release};
 
 use crate::console::metrics::{self, ReleaseMetrics};
-use crate::describe;
 use crate::health::prometheus::{alternatives, value_by_label, PrometheusSource, Shape};
+use crate::versions;
 
 /// The console's Prometheus: Envoy's metrics, a version = a cluster.
 pub fn source(url: &str) -> Result<PrometheusSource, String> {
@@ -17,14 +17,14 @@ pub fn source(url: &str) -> Result<PrometheusSource, String> {
 }
 
 pub fn read(prometheus: &PrometheusSource, release: &Release) -> Result<ReleaseMetrics, String> {
-    let versions = describe::versions(release);
+    let release_versions = versions::versions(release);
     let routed_names = |value: &str| -> Vec<String> {
-        describe::version_counters(release, value)
+        versions::version_counters(release, value)
             .iter()
             .map(CounterName::prometheus_name)
             .collect()
     };
-    let all: Vec<String> = versions
+    let all: Vec<String> = release_versions
         .iter()
         .flat_map(|&(_, value)| routed_names(value))
         .collect();

@@ -12,11 +12,11 @@ use serde_json::{json, Value};
 use crate::applied::{self, Verdict};
 use crate::console::error::ApiError;
 use crate::console::state::Console;
-use crate::describe;
 use crate::document::Document;
 use crate::edit::{self, Change};
 use crate::error::CliError;
 use crate::history::{self, Source};
+use crate::versions;
 
 /// How long a write waits for Envoy's verdict before it answers anyway.
 const VERDICT_WAIT: Duration = Duration::from_secs(10);
@@ -66,7 +66,7 @@ pub fn apply(
     let selected = match (canary, change) {
         (None, Change::Rollback) => None,
         _ => {
-            describe::on_canary_of(release, canary).map_err(|e| ApiError::bad_field("canary", e))?
+            versions::on_canary_of(release, canary).map_err(|e| ApiError::bad_field("canary", e))?
         }
     };
     let on_canary;

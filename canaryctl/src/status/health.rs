@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::describe;
 use crate::document::{Document, Kind};
 use crate::error::{CliError, Result};
 use crate::health::{Health, Sample, Source};
+use crate::versions;
 
 pub struct HealthOptions {
     pub file: PathBuf,
@@ -56,7 +56,7 @@ pub fn versions(
     let config = document.config()?;
     let mut out = Vec::new();
     for release in &config.releases {
-        for (role, version) in describe::versions(release) {
+        for (role, version) in versions::versions(release) {
             let name = clusters.get(version).map_or(version, String::as_str);
             out.push((
                 release.name.clone(),
