@@ -4,10 +4,10 @@
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 2000;
 const WINDOW_MS = 5 * 60 * 1000;
-const COLORS = { baseline: "#1f6fb5", canary: "#e07b00" };
 let current = null; // {name, etag, detail}
+let selected = null; // the canary value the weight, rule and finish controls act on
 let operators = [];
-let samples = []; // [{t, share: {role: %}, errors: {role: %}}]
+let samples = []; // [{t, live: {version: {share, errors}}}]
 let lastSample = null;
 let pollTimer = null;
 
@@ -53,6 +53,11 @@ async function api(method, path, body, retried) {
   return { status: response.status, data, etag: response.headers.get("ETag") };
 }
 
+// A release of several canaries: each write names the selected one.
+function several() { return current !== null && current.detail.release.canaries.length > 1; }
+function withCanary(body) { return several() ? Object.assign({ canary: selected }, body) : body; }
+function values(release) { return release.canaries.map((c) => c.value); }
+
 function percent(value) { return value === null || value === undefined || isNaN(value) ? "–" : (Math.round(value * 10) / 10) + "%"; }
 
 async function showReleases() {
@@ -67,15 +72,24 @@ async function showReleases() {
   body.replaceChildren();
   for (const { release, rule_text, live } of data.releases) {
     const open = el("a", { href: "#/release/" + encodeURIComponent(release.name), textContent: release.name });
-    const split = live && live.canary_share !== null
-      ? `${release.baseline} ${percent(100 - live.canary_share)} / ${release.canary} ${percent(live.canary_share)}` : t("noData");
+    const many = release.canaries.length > 1;
+    const share = (n) => percent((100 * n) / live.total);
+    const split = many && live && live.total > 0 && live.tags
+      ? [`${release.baseline} ${share(live.baseline.total)}`, ...values(release).map((v) => `${v} ${share((live.tags[v] || { total: 0 }).total)}`)].join(" / ")
+      : live && live.canary_share !== null
+        ? `${release.baseline} ${percent(100 - live.canary_share)} / ${release.canary} ${percent(live.canary_share)}` : t("noData");
     body.append(el("tr", {}, el("td", {}, open),
       el("td", { textContent: release.every_host ? t("everyHost") : release.hosts.join(", ") }),
-      el("td", { textContent: `${release.baseline} → ${release.canary}` }),
-      el("td", { textContent: release.weight + "%" }),
-      el("td", { textContent: release.rule ? rule_text : t("noRule") }),
+      el("td", { textContent: `${release.baseline} → ${values(release).join(", ")}` }),
+      el("td", { textContent: release.canaries.map((c) => c.weight + "%").join(" / ") }),
+      el("td", { textContent: many ? canaryRulesText(release) : release.rule ? rule_text : t("noRule") }),
       el("td", { textContent: split })));
   }
+}
+
+// Each canary's rule in words: "pay-v2: header env equals test; pay-v3: no rule".
+function canaryRulesText(release) {
+  return release.canaries.map((c) => `${c.value}: ${c.rule ? c.rule.text : t("noRule")}`).join("; ");
 }
 
 function conditionRow(condition) {
@@ -187,15 +201,27 @@ async function loadRelease(name, keepNotice) {
   const { status, data } = await api("GET", "/api/releases/" + encodeURIComponent(name));
   if (status !== 200) return notice(data.error, true);
   if (!keepNotice) notice("");
-  if (!current || current.name !== name) { samples = []; lastSample = null; }
+  if (!current || current.name !== name) { samples = []; lastSample = null; selected = null; }
   current = { name, etag: data.etag, detail: data };
   operators = data.operators;
   const r = data.release;
+  if (!values(r).includes(selected)) selected = r.canaries[0].value;
+  const select = $("canary-select");
+  select.replaceChildren(...values(r).map((v) => el("option", { value: v, textContent: v })));
+  select.value = selected;
+  $("canary-row").hidden = $("rollback-all").hidden = !several();
   $("release-name").textContent = r.name;
-  $("release-rule").textContent = t("ruleWord") + ": " + (r.rule ? data.rule_text : t("noRule"));
-  $("weight").value = r.weight;
-  fillRuleEditor(data.rule);
+  $("release-rule").textContent = t("ruleWord") + ": " + (several() ? canaryRulesText(r) : r.rule ? data.rule_text : t("noRule"));
+  showSelectedCanary();
   renderInstances(null);
+}
+
+// The weight and the rule editor show the selected canary's.
+function showSelectedCanary() {
+  const detail = current.detail;
+  const canary = detail.release.canaries.find((c) => c.value === selected);
+  $("weight").value = canary ? canary.weight : detail.release.weight;
+  fillRuleEditor((detail.canary_rules || {})[selected] || detail.rule);
 }
 
 async function showRelease(name) {
@@ -241,7 +267,7 @@ function rates(sample) {
     const dErr = old ? (v.errors_5xx || 0) - (old.errors_5xx || 0) : 0;
     const dRouted = old ? v.routed - old.routed : 0;
     const total = routedNow(sample);
-    out[v.role] = {
+    out[v.version] = {
       rps: old && seconds > 0 ? Math.max(dDone, 0) / seconds : null,
       errors: old ? (dDone > 0 ? (100 * Math.max(dErr, 0)) / dDone : 0) : (done(v) > 0 ? (100 * (v.errors_5xx || 0)) / done(v) : null),
       share: routedDelta > 0 ? (100 * dRouted) / routedDelta : total > 0 ? (100 * v.routed) / total : null,
@@ -259,63 +285,26 @@ function renderInstances(sample, problem) {
     samples.push({ t: sample.time_ms, live });
     samples = samples.filter((s) => s.t >= sample.time_ms - WINDOW_MS);
   }
-  const w = Number(r.weight);
-  const ratio = {
-    canary: r.rule ? t("ruleRequests", { w }) : w + "%",
-    baseline: r.rule ? t("restShare", { w: Math.round((100 - w) * 100) / 100 }) : Math.round((100 - w) * 100) / 100 + "%",
-  };
+  // The canaries' rules first, then their weights; the baseline the rest.
+  const rest = Math.round((100 - r.canaries.reduce((sum, c) => sum + Number(c.weight), 0)) * 100) / 100;
+  const rows = [{ role: "baseline", value: r.baseline, ratio: r.canaries.some((c) => c.rule) ? t("restShare", { w: rest }) : rest + "%" },
+    ...r.canaries.map((c) => ({ role: "canary", value: c.value, ratio: c.rule ? t("ruleRequests", { w: Number(c.weight) }) : Number(c.weight) + "%" }))];
   const body = $("instances").querySelector("tbody");
   body.replaceChildren();
-  for (const role of ["baseline", "canary"]) {
-    const version = sample ? sample.versions.find((v) => v.role === role) : null;
-    const l = live[role] || {};
+  for (const { role, value, ratio } of rows) {
+    const version = sample ? sample.versions.find((v) => v.version === value) : null;
+    const l = live[value] || {};
     const endpoints = el("td");
     if (version && version.endpoints) {
       for (const e of version.endpoints) endpoints.append(el("div", { className: e.health, textContent: `${e.address} ${t(e.health)}` }));
     } else endpoints.textContent = problem || "–";
-    body.append(el("tr", {}, el("td", { textContent: t(role) }), el("td", { textContent: r[role] }),
-      el("td", { textContent: ratio[role] }), el("td", { textContent: percent(l.share) }),
+    body.append(el("tr", {}, el("td", { textContent: t(role) }), el("td", { textContent: value }),
+      el("td", { textContent: ratio }), el("td", { textContent: percent(l.share) }),
       el("td", { textContent: l.rps === null || l.rps === undefined ? "–" : l.rps.toFixed(1) }),
       el("td", { textContent: percent(l.errors) }),
       el("td", { textContent: version && version.p99_ms !== null ? version.p99_ms.toFixed(2) + " ms" : "–" }), endpoints));
   }
-  drawChart();
-}
-
-function drawChart() {
-  const svg = $("chart");
-  const ns = "http://www.w3.org/2000/svg";
-  svg.replaceChildren();
-  const now = samples.length ? samples[samples.length - 1].t : 0;
-  const x = (time) => 600 - ((now - time) / WINDOW_MS) * 600;
-  const y = (value) => 135 - (Math.min(Math.max(value, 0), 100) / 100) * 130;
-  const label = (x0, y0, text, color) => {
-    const node = document.createElementNS(ns, "text");
-    node.setAttribute("x", x0);
-    node.setAttribute("y", y0);
-    node.setAttribute("font-size", "11");
-    node.setAttribute("fill", color);
-    node.textContent = text;
-    svg.append(node);
-  };
-  label(4, 14, "100%", "#666");
-  label(4, 134, "0%", "#666");
-  label(500, 14, t("baseline"), COLORS.baseline);
-  label(550, 14, t("canary"), COLORS.canary);
-  for (const role of ["baseline", "canary"]) {
-    for (const [measure, dash] of [["share", ""], ["errors", "4 3"]]) {
-      const points = samples.filter((s) => s.live[role] && s.live[role][measure] !== null && s.live[role][measure] !== undefined)
-        .map((s) => `${x(s.t).toFixed(1)},${y(s.live[role][measure]).toFixed(1)}`);
-      if (!points.length) continue;
-      const line = document.createElementNS(ns, "polyline");
-      line.setAttribute("points", points.join(" "));
-      line.setAttribute("fill", "none");
-      line.setAttribute("stroke", COLORS[role]);
-      line.setAttribute("stroke-width", "2");
-      if (dash) line.setAttribute("stroke-dasharray", dash);
-      svg.append(line);
-    }
-  }
+  drawChart(r, samples, WINDOW_MS);
 }
 
 async function loadHistory() {
@@ -331,15 +320,20 @@ async function loadHistory() {
   }
 }
 
-function confirmStep(action) {
+// `all`: the rollback of every canary of a release of several.
+function confirmStep(action, all) {
   const r = current.detail.release;
-  $("confirm-title").textContent = t(action + "Title", { name: r.name });
-  $("confirm-text").textContent = t(action + "Text", r);
+  const many = several();
+  const key = !many ? action : all ? "rollbackAll" : action + "One";
+  const others = values(r).filter((v) => v !== selected).join(", ");
+  const words = Object.assign({}, r, { canary: selected, others, canaries: values(r).join(", ") });
+  $("confirm-title").textContent = t(key + "Title", words);
+  $("confirm-text").textContent = t(key + "Text", words);
   const dialog = $("confirm-dialog");
   dialog.returnValue = "";
   dialog.addEventListener("close", async () => {
     if (dialog.returnValue !== "confirm") return;
-    const data = await write("POST", action, {}, "rule-error");
+    const data = await write("POST", action, many && !all ? { canary: selected } : {}, "rule-error");
     if (data && data.report.next_steps) {
       $("next-steps").textContent = data.report.next_steps;
       $("next-steps").hidden = false;
@@ -359,15 +353,21 @@ function route() {
 $("weight-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const text = $("weight").value;
-  write("PUT", "weight", { weight: text === "" || isNaN(Number(text)) ? text : Number(text) }, "weight-error");
+  write("PUT", "weight", withCanary({ weight: text === "" || isNaN(Number(text)) ? text : Number(text) }), "weight-error");
 });
 $("rule-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  write("PUT", "rule", ruleBody(), "rule-error");
+  write("PUT", "rule", withCanary(ruleBody()), "rule-error");
 });
 $("add-condition").addEventListener("click", () => conditionRow(null).querySelector("input").focus());
 $("complete").addEventListener("click", () => confirmStep("complete"));
 $("rollback").addEventListener("click", () => confirmStep("rollback"));
+$("rollback-all").addEventListener("click", () => confirmStep("rollback", true));
+$("canary-select").addEventListener("change", () => {
+  selected = $("canary-select").value;
+  clearErrors();
+  showSelectedCanary();
+});
 $("lang").addEventListener("change", () => {
   LANG = $("lang").value;
   localStorage.setItem("console-lang", LANG);

@@ -23,17 +23,17 @@ use crate::support::release::Canaryctl;
 use crate::support::{pay_release, plugin_config, repo_root, Envoy, Request};
 
 /// Bound on waiting for the page to show something.
-const WAIT: Duration = Duration::from_secs(15);
+pub(super) const WAIT: Duration = Duration::from_secs(15);
 const REQUESTS: usize = 20;
 
 /// chromedriver on a free loopback port; killed on drop.
-struct Driver {
+pub(super) struct Driver {
     child: Child,
     url: String,
 }
 
 impl Driver {
-    fn start() -> Self {
+    pub(super) fn start() -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -58,7 +58,7 @@ impl Driver {
     }
 
     /// A new headless Chromium preferring `language`, with its own profile.
-    async fn browser(&self, profile: &Path, language: &str) -> Client {
+    pub(super) async fn browser(&self, profile: &Path, language: &str) -> Client {
         let options = json!({
             "binary": "/usr/bin/chromium",
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -90,12 +90,12 @@ fn screenshots() -> PathBuf {
     dir
 }
 
-async fn shot(browser: &Client, name: &str) {
+pub(super) async fn shot(browser: &Client, name: &str) {
     let png = browser.screenshot().await.unwrap();
     fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
 }
 
-async fn wait_for(browser: &Client, xpath: &str) -> fantoccini::elements::Element {
+pub(super) async fn wait_for(browser: &Client, xpath: &str) -> fantoccini::elements::Element {
     browser
         .wait()
         .at_most(WAIT)
@@ -104,22 +104,22 @@ async fn wait_for(browser: &Client, xpath: &str) -> fantoccini::elements::Elemen
         .unwrap_or_else(|e| panic!("the page never showed {xpath}: {e}"))
 }
 
-async fn click(browser: &Client, xpath: &str) {
+pub(super) async fn click(browser: &Client, xpath: &str) {
     wait_for(browser, xpath).await.click().await.unwrap();
 }
 
 /// The control a `<label>` with this text names.
-fn labelled(text: &str) -> String {
+pub(super) fn labelled(text: &str) -> String {
     format!("//*[@id=//label[normalize-space()='{text}']/@for]")
 }
 
-fn control(aria_label: &str) -> String {
+pub(super) fn control(aria_label: &str) -> String {
     format!("//*[@aria-label='{aria_label}']")
 }
 
 /// Script: the ids (or tags) of visible controls with no accessible name:
 /// no `<label for>`, no `aria-label`, and (buttons, links) no text.
-const UNNAMED_CONTROLS: &str = r#"
+pub(super) const UNNAMED_CONTROLS: &str = r#"
   return [...document.querySelectorAll("input, select, button, a, textarea")]
     .filter((c) => c.offsetParent !== null)
     .filter((c) => !(c.labels && c.labels.length) && !c.getAttribute("aria-label")
@@ -127,7 +127,8 @@ const UNNAMED_CONTROLS: &str = r#"
     .map((c) => c.id || c.tagName);
 "#;
 
-const SAVED: &str = "//p[@id='notice'][contains(., 'Saved.') and contains(., 'Envoy applied it.')]";
+pub(super) const SAVED: &str =
+    "//p[@id='notice'][contains(., 'Saved.') and contains(., 'Envoy applied it.')]";
 
 fn versions(envoy: &Envoy, header: Option<(&str, &str)>) -> Vec<String> {
     let mut seen: Vec<String> = (0..REQUESTS)

@@ -9,7 +9,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use canary_core::{Operand, OPERATORS};
+use canary_core::{Operand, Release, OPERATORS};
 use serde_json::{json, Map, Value};
 
 use crate::console::body::{self, MAX_BODY};
@@ -109,15 +109,51 @@ fn operand_name(operand: Operand) -> &'static str {
     }
 }
 
+/// A rule's parts as the file has them (for the editor).
+fn raw_rule(object: Option<&Map<String, Value>>) -> Value {
+    let part = |key: &str| {
+        object
+            .and_then(|o| o.get(key))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    json!({"path": part("path"), "mode": part("mode"), "conditions": part("conditions")})
+}
+
+/// Each canary's rule as the file has it, by value: from `canaries` in
+/// that form, else the two-version form's own path, mode and conditions.
+fn canary_rules(raw: Option<&Map<String, Value>>, release: &Release) -> Map<String, Value> {
+    let listed = raw
+        .and_then(|r| r.get("canaries"))
+        .and_then(Value::as_array);
+    release
+        .canaries
+        .iter()
+        .map(|canary| {
+            let object = match listed {
+                Some(list) => list.iter().filter_map(Value::as_object).find(|c| {
+                    c.get("value").and_then(Value::as_str) == Some(canary.value.as_str())
+                }),
+                None => raw,
+            };
+            (canary.value.clone(), raw_rule(object))
+        })
+        .collect()
+}
+
 /// GET /api/releases/{name}: the release, its rule as the file has it (for
-/// the editor), the filter's operators, and the file's ETag.
+/// the editor; `canary_rules` has each canary's, by value), the filter's
+/// operators, and the file's ETag.
 pub async fn release(State(console): Shared, path: Named) -> Response {
     answer(
         blocking(move || {
             let name = release_name(path)?;
             let (document, config) = console.load()?;
-            let Some((index, release)) =
-                config.releases.iter().enumerate().find(|(_, r)| r.name == name)
+            let Some((index, release)) = config
+                .releases
+                .iter()
+                .enumerate()
+                .find(|(_, r)| r.name == name)
             else {
                 return Err(ApiError::not_found(format!("no release named \"{name}\"")));
             };
@@ -128,7 +164,6 @@ pub async fn release(State(console): Shared, path: Named) -> Response {
                 .get("releases")
                 .and_then(|r| r.get(index))
                 .and_then(Value::as_object);
-            let part = |key: &str| raw.and_then(|r| r.get(key)).cloned().unwrap_or(Value::Null);
             let operators: Vec<Value> = OPERATORS
                 .iter()
                 .map(|(op, operand)| {
@@ -140,7 +175,8 @@ pub async fn release(State(console): Shared, path: Named) -> Response {
                 "release": describe::release_view(release),
                 "index": index,
                 "rule_text": describe::rule(release.canaries.first().rule.as_ref()),
-                "rule": {"path": part("path"), "mode": part("mode"), "conditions": part("conditions")},
+                "rule": raw_rule(raw),
+                "canary_rules": canary_rules(raw, release),
                 "operators": operators,
                 "etag": tag,
             });

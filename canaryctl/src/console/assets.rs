@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 const INDEX: &str = include_str!("../../console-assets/index.html");
 const SCRIPT: &str = include_str!("../../console-assets/app.js");
 const I18N: &str = include_str!("../../console-assets/i18n.js");
+const CHART: &str = include_str!("../../console-assets/chart.js");
 const STYLE: &str = include_str!("../../console-assets/style.css");
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -23,6 +24,10 @@ pub async fn script() -> Response {
 
 pub async fn i18n() -> Response {
     asset("text/javascript; charset=utf-8", I18N)
+}
+
+pub async fn chart() -> Response {
+    asset("text/javascript; charset=utf-8", CHART)
 }
 
 pub async fn style() -> Response {

@@ -16,6 +16,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/", get(assets::index))
         .route("/app.js", get(assets::script))
         .route("/i18n.js", get(assets::i18n))
+        .route("/chart.js", get(assets::chart))
         .route("/style.css", get(assets::style))
         .route("/api/releases", get(api::releases))
         .route("/api/releases/{name}", get(api::release))
