@@ -24,9 +24,9 @@ pub use condition::{Condition, Op, Source};
 pub use config::{Config, ConfigError, Mode, PathMatch, Release, Rule, Sticky, MAX_CONFIG_BYTES};
 pub use decide::{decide, Outcome};
 pub use lanes::{
-    is_valid_lane_name, trace_id, LaneStore, LaneTable, Recorded, SetError, StoreError,
-    TraceHeader, TraceId, KEY_PREFIX as LANE_KEY_PREFIX, MAX_LANE_NAME_LEN, SLOTS as LANE_SLOTS,
-    SLOT_BYTES as LANE_SLOT_BYTES, WAYS as LANE_WAYS,
+    is_valid_lane_name, trace_id, LaneStore, LaneTable, ListenerDirection, Recorded, SetError,
+    StoreError, TraceHeader, TraceId, KEY_PREFIX as LANE_KEY_PREFIX, MAX_LANE_NAME_LEN,
+    SLOTS as LANE_SLOTS, SLOT_BYTES as LANE_SLOT_BYTES, WAYS as LANE_WAYS,
 };
 pub use metric_names::{
     is_valid_release_name, same_prometheus_name, CounterName, FILTER_PREFIX, MAX_RELEASE_NAME_LEN,

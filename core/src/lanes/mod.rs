@@ -4,11 +4,14 @@
 //! - [`is_valid_lane_name`]: what a lane may be called;
 //! - [`TraceId`] and [`TraceHeader`]: the trace id a request carries, read
 //!   the same way at every hop whatever the span (W3C `traceparent`, B3);
+//! - [`ListenerDirection`]: whether a request came in on a sidecar's inbound
+//!   listener (where lanes are recorded) or not (where they are looked up);
 //! - [`LaneTable`]: trace id → lane, recorded on a sidecar's inbound
 //!   listener and looked up on its outbound one, in a fixed set of slots of
 //!   a [`LaneStore`] (Envoy's shared data: get/set with a CAS token, no
 //!   delete, no TTL), so memory stays bounded whatever the number of traces.
 
+mod direction;
 mod name;
 mod slot;
 mod table;
@@ -17,6 +20,7 @@ mod trace_id;
 #[cfg(test)]
 mod table_tests;
 
+pub use direction::ListenerDirection;
 pub use name::{is_valid_lane_name, MAX_LANE_NAME_LEN};
 pub use table::{
     LaneStore, LaneTable, Recorded, SetError, StoreError, KEY_PREFIX, SLOTS, SLOT_BYTES, WAYS,
