@@ -30,6 +30,7 @@ mod istio_manifests;
 mod istio_plugin_config;
 mod istio_routing;
 mod istio_yaml;
+mod lanes_chain;
 mod module;
 mod observability;
 mod reconfigure_chaos;

@@ -33,6 +33,7 @@
 )]
 
 mod admin;
+pub mod chain;
 mod envoy;
 mod http;
 pub mod regex_routes;

@@ -1,0 +1,474 @@
+//! The lanes chain: gateway → order → pay → stock → ledger, each service a
+//! small HTTP app (support/chain_app.py, one Python process for all) behind
+//! its own sidecar Envoy, as a mesh runs them:
+//!
+//! ```text
+//!  client ─▶ gateway ─▶ order v1|v2 ─▶ pay v1|v2 ─▶ stock v1 ─▶ ledger v1|v2
+//!            (edge)      each pod: inbound listener ─▶ app ─▶ outbound listener
+//! ```
+//!
+//! Every pod has its own Envoy (`--concurrency 2`), so its own shared data:
+//! a lane remembered by one sidecar is not seen by another. A sidecar has an
+//! INBOUND listener (to its app) and an OUTBOUND one (the app's calls to the
+//! next service), both with the canary filter and the same plugin config, as
+//! one `WasmPlugin` with `match.mode: CLIENT_AND_SERVER` gives them. The
+//! outbound routes (and the gateway's) send `x-canary-version: v2` to the
+//! next service's v2 pod, anything else to v1, after an early header strip
+//! of the routing header (the gateway also strips the lane header).
+//!
+//! Apps forward only `traceparent` (a new span id, same trace id) in
+//! [`Forward::TraceContext`], only the lane header in [`Forward::LaneHeader`],
+//! and answer the path they took: one [`Hop`] per service.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+
+use serde_json::{json, Value};
+
+use super::envoy::{free_port, Envoy};
+use super::http::{Request, Response};
+use super::render::{self, OWN_ECDS_SOURCE};
+use super::{canary_wasm, repo_root};
+
+/// The header the gateway's and sidecars' routes match on.
+pub const VERSION_HEADER: &str = "x-canary-version";
+/// The lane header of the chain's plugin configs.
+pub const LANE_HEADER: &str = "x-canary-lane";
+/// The services in call order, with their deployed versions.
+pub const SERVICES: [(&str, &[&str]); 4] = [
+    ("order", &["v1", "v2"]),
+    ("pay", &["v1", "v2"]),
+    ("stock", &["v1"]),
+    ("ledger", &["v1", "v2"]),
+];
+/// Sidecar worker threads (the issue's `--concurrency 2`).
+const SIDECAR_WORKERS: u32 = 2;
+
+/// What the apps forward on their calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forward {
+    /// Loose mode: only `traceparent`.
+    TraceContext,
+    /// Strict mode: only the lane header.
+    LaneHeader,
+}
+
+impl Forward {
+    fn headers(self) -> &'static [&'static str] {
+        match self {
+            Forward::TraceContext => &["traceparent"],
+            Forward::LaneHeader => &[LANE_HEADER],
+        }
+    }
+}
+
+/// One service a request passed through, as its app saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    pub service: String,
+    pub version: String,
+    /// The lane header the app received, if any.
+    pub lane: Option<String>,
+}
+
+/// How to start a chain.
+#[derive(Debug, Clone)]
+pub struct ChainBuilder {
+    forward: Forward,
+    gateway_config: String,
+    sidecar_config: String,
+    ecds: bool,
+}
+
+impl ChainBuilder {
+    /// The sidecars load their plugin config through ECDS, so
+    /// [`Chain::apply_sidecar_config`] can replace it while they run.
+    pub fn ecds(mut self) -> Self {
+        self.ecds = true;
+        self
+    }
+
+    /// Starts the apps, then every Envoy at once; panics (with the failing
+    /// Envoy's log) if one does not start.
+    pub fn start(self) -> Chain {
+        let pods: Vec<Pod> = SERVICES
+            .iter()
+            .enumerate()
+            .flat_map(|(index, (service, versions))| {
+                let next = SERVICES.get(index + 1).map(|(next, _)| *next);
+                versions.iter().map(move |version| Pod {
+                    service,
+                    version,
+                    next,
+                    inbound: free_port(),
+                    outbound: free_port(),
+                })
+            })
+            .collect();
+        let apps = Apps::start(&pods, self.forward);
+        let wasm = canary_wasm();
+        let filter = |config: &str, ecds: bool| -> Value {
+            if ecds {
+                // The quoted token is what the harness replaces.
+                let token = OWN_ECDS_SOURCE.trim_matches('"');
+                json!({"name": super::FILTER_NAME, "config_discovery": token})
+            } else {
+                let typed: Value = serde_json::from_str(&render::wasm_filter(&wasm, Some(config)))
+                    .expect("the harness's Wasm filter renders to JSON");
+                json!({"name": super::FILTER_NAME, "typed_config": typed})
+            }
+        };
+        let gateway = Envoy::builder(&self.gateway_config).bootstrap(gateway_bootstrap(
+            &pods,
+            filter(&self.gateway_config, false),
+        ));
+        let sidecars = pods.iter().map(|pod| {
+            let app_port = apps.port(pod);
+            let bootstrap = sidecar_bootstrap(
+                pod,
+                app_port,
+                &pods,
+                filter(&self.sidecar_config, self.ecds),
+            );
+            let builder = Envoy::builder(&self.sidecar_config)
+                .bootstrap(bootstrap)
+                .concurrency(SIDECAR_WORKERS);
+            if self.ecds {
+                builder.ecds()
+            } else {
+                builder
+            }
+        });
+        let builders: Vec<_> = std::iter::once(gateway).chain(sidecars).collect();
+        let mut envoys: Vec<Envoy> = std::thread::scope(|scope| {
+            let starting: Vec<_> = builders
+                .into_iter()
+                .map(|builder| scope.spawn(move || builder.start()))
+                .collect();
+            starting
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|e| std::panic::resume_unwind(e))
+                })
+                .collect()
+        });
+        let gateway = envoys.remove(0);
+        let sidecars = pods.iter().map(Pod::name).zip(envoys).collect();
+        Chain {
+            gateway,
+            sidecars,
+            apps,
+        }
+    }
+}
+
+/// A running chain. Lives in a `static OnceLock` shared by a mode's tests;
+/// the apps and Envoys stop when the test process ends.
+pub struct Chain {
+    /// The gateway, the chain's entry (its `front` listener).
+    pub gateway: Envoy,
+    /// Each pod's sidecar, by pod name (`pay-v2`).
+    sidecars: Vec<(String, Envoy)>,
+    apps: Apps,
+}
+
+impl Chain {
+    /// A chain whose apps forward `forward`, with the gateway's and the
+    /// sidecars' plugin configs.
+    pub fn builder(forward: Forward, gateway_config: &str, sidecar_config: &str) -> ChainBuilder {
+        ChainBuilder {
+            forward,
+            gateway_config: gateway_config.to_owned(),
+            sidecar_config: sidecar_config.to_owned(),
+            ecds: false,
+        }
+    }
+
+    /// The sidecar of pod `name` (`order-v2`); panics on an unknown pod.
+    pub fn sidecar(&self, name: &str) -> &Envoy {
+        self.sidecars
+            .iter()
+            .find(|(pod, _)| pod == name)
+            .map(|(_, envoy)| envoy)
+            .unwrap_or_else(|| panic!("the chain has no pod {name}"))
+    }
+
+    /// Every sidecar, by pod name.
+    pub fn sidecars(&self) -> impl Iterator<Item = (&str, &Envoy)> {
+        self.sidecars
+            .iter()
+            .map(|(pod, envoy)| (pod.as_str(), envoy))
+    }
+
+    /// A request into the chain: `GET /` to host `order` at the gateway.
+    pub fn request() -> Request {
+        Request::get("/").host("order")
+    }
+
+    /// Sends `request` through the gateway on a fresh connection.
+    pub fn send(&self, request: &Request) -> Response {
+        self.gateway.send(request)
+    }
+
+    /// Every log of the chain's Envoys, for a failing test.
+    pub fn logs_tail(&self) -> String {
+        let mut text = self.gateway.log_tail(20);
+        for (pod, envoy) in &self.sidecars {
+            text.push_str(&format!("\n[{pod}]\n{}", envoy.log_tail(20)));
+        }
+        text
+    }
+
+    /// Whether the apps' process still runs.
+    pub fn apps_alive(&self) -> bool {
+        self.apps.alive()
+    }
+}
+
+/// The path a response reports; panics (with its body) if it is not one.
+pub fn hops(response: &Response) -> Vec<Hop> {
+    let body = response.body_text();
+    let json: Value = serde_json::from_str(&body).unwrap_or_else(|e| {
+        panic!(
+            "the chain answered {} with no path ({e}): {body}",
+            response.status
+        )
+    });
+    json["path"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no path in {body}"))
+        .iter()
+        .map(|hop| {
+            let text = |key: &str| hop[key].as_str().map(str::to_owned);
+            Hop {
+                service: text("service").unwrap_or_else(|| panic!("a hop failed: {hop} in {body}")),
+                version: text("version").unwrap_or_default(),
+                lane: text("lane"),
+            }
+        })
+        .collect()
+}
+
+/// The path as `order:v2 pay:v2 stock:v1 ledger:v2`.
+pub fn route(response: &Response) -> String {
+    hops(response)
+        .iter()
+        .map(|hop| format!("{}:{}", hop.service, hop.version))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A W3C `traceparent` of trace `n` (never zero), sampled.
+pub fn traceparent(n: u64) -> String {
+    format!(
+        "00-{:016x}{:016x}-00f067aa0ba902b7-01",
+        0x4bf9_2f35_77b3_4da6_u64,
+        n | 1 << 63
+    )
+}
+
+/// One service version: its app and its sidecar's two listeners.
+struct Pod {
+    service: &'static str,
+    version: &'static str,
+    next: Option<&'static str>,
+    inbound: u16,
+    outbound: u16,
+}
+
+impl Pod {
+    fn name(&self) -> String {
+        format!("{}-{}", self.service, self.version)
+    }
+}
+
+fn loopback(port: u16) -> Value {
+    json!({"socket_address": {"address": "127.0.0.1", "port_value": port}})
+}
+
+fn cluster(name: &str, port: u16) -> Value {
+    json!({
+        "name": name,
+        "type": "STATIC",
+        "connect_timeout": "1s",
+        "load_assignment": {"cluster_name": name, "endpoints": [{"lb_endpoints": [
+            {"endpoint": {"address": loopback(port)}}
+        ]}]}
+    })
+}
+
+/// An HTTP listener: the connection manager with the early strip of
+/// `strip`, the canary `filter` and the router.
+fn listener(
+    name: &str,
+    port: u16,
+    direction: &str,
+    routes: Value,
+    strip: &[&str],
+    filter: Value,
+) -> Value {
+    let mutations: Vec<Value> = strip.iter().map(|h| json!({"remove": h})).collect();
+    let mut manager = json!({
+        "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+        "stat_prefix": name,
+        "route_config": routes,
+        "http_filters": [filter, {"name": "envoy.filters.http.router", "typed_config":
+            {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}]
+    });
+    if !mutations.is_empty() {
+        manager["early_header_mutation_extensions"] = json!([{
+            "name": "envoy.http.early_header_mutation.header_mutation",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation",
+                "mutations": mutations
+            }
+        }]);
+    }
+    json!({
+        "name": name,
+        "address": loopback(port),
+        "traffic_direction": direction,
+        "filter_chains": [{"filters": [{
+            "name": "envoy.filters.network.http_connection_manager",
+            "typed_config": manager
+        }]}]
+    })
+}
+
+/// Routes host `service` by the version header to its pods' clusters
+/// (`<service>-<version>`): v2 when named and deployed, else v1.
+fn routes_to(service: &str, pods: &[Pod]) -> Value {
+    let mut routes: Vec<Value> = pods
+        .iter()
+        .filter(|pod| pod.service == service)
+        .map(|pod| {
+            json!({"match": {"prefix": "/", "headers": [{"name": VERSION_HEADER,
+                    "string_match": {"exact": pod.version}}]},
+                   "route": {"cluster": pod.name(), "timeout": "10s"}})
+        })
+        .collect();
+    routes.push(json!({"match": {"prefix": "/"},
+        "route": {"cluster": format!("{service}-v1"), "timeout": "10s"}}));
+    json!({"name": service, "virtual_hosts": [{
+        "name": service, "domains": [service, format!("{service}:*")], "routes": routes
+    }]})
+}
+
+fn clusters_of(service: &str, pods: &[Pod]) -> Vec<Value> {
+    pods.iter()
+        .filter(|pod| pod.service == service)
+        .map(|pod| cluster(&pod.name(), pod.inbound))
+        .collect()
+}
+
+fn gateway_bootstrap(pods: &[Pod], filter: Value) -> String {
+    let (first, _) = SERVICES[0];
+    json!({
+        "node": {"id": "gateway", "cluster": "gateway"},
+        "admin": {"address": loopback(0)},
+        "static_resources": {
+            "listeners": [listener("front", 0, "UNSPECIFIED", routes_to(first, pods),
+                &[VERSION_HEADER, LANE_HEADER], filter)],
+            "clusters": clusters_of(first, pods)
+        }
+    })
+    .to_string()
+}
+
+fn sidecar_bootstrap(pod: &Pod, app_port: u16, pods: &[Pod], filter: Value) -> String {
+    let app = json!({"name": "app", "virtual_hosts": [{"name": "app", "domains": ["*"],
+        "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "app", "timeout": "10s"}}]}]});
+    let mut listeners = vec![listener(
+        "inbound",
+        pod.inbound,
+        "INBOUND",
+        app,
+        &[],
+        filter.clone(),
+    )];
+    let mut clusters = vec![cluster("app", app_port)];
+    // The harness finds a listener named `front`: the outbound one. The
+    // last service calls nobody, but keeps it so every sidecar is alike.
+    let next = pod.next.unwrap_or("nowhere");
+    listeners.push(listener(
+        "front",
+        pod.outbound,
+        "OUTBOUND",
+        routes_to(next, pods),
+        &[VERSION_HEADER],
+        filter,
+    ));
+    clusters.extend(clusters_of(next, pods));
+    if pod.next.is_none() {
+        clusters.push(cluster("nowhere-v1", app_port));
+    }
+    json!({
+        "node": {"id": format!("sidecar~{}", pod.name()), "cluster": pod.service},
+        "admin": {"address": loopback(0)},
+        "static_resources": {"listeners": listeners, "clusters": clusters}
+    })
+    .to_string()
+}
+
+/// The apps' Python process; it exits when our end of its stdin closes.
+struct Apps {
+    child: std::sync::Mutex<Child>,
+    _lifeline: ChildStdin,
+    ports: Value,
+}
+
+impl Apps {
+    fn start(pods: &[Pod], forward: Forward) -> Apps {
+        let script = repo_root().join("tests/support/chain_app.py");
+        let mut child = Command::new("python3")
+            .arg(&script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run python3 {}: {e}", script.display()));
+        let spec: Vec<Value> = pods
+            .iter()
+            .map(|pod| {
+                json!({"service": pod.service, "version": pod.version, "next": pod.next,
+                       "sidecar": pod.outbound, "forward": forward.headers()})
+            })
+            .collect();
+        let mut stdin = child.stdin.take().expect("the apps' stdin is piped");
+        writeln!(stdin, "{}", Value::Array(spec)).expect("send the apps their spec");
+        let stdout = child.stdout.take().expect("the apps' stdout is piped");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the apps' ports");
+        let ports: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("the apps did not start ({e}): {line:?}"));
+        Apps {
+            child: std::sync::Mutex::new(child),
+            _lifeline: stdin,
+            ports,
+        }
+    }
+
+    fn port(&self, pod: &Pod) -> u16 {
+        self.ports[pod.name()]
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
+            .unwrap_or_else(|| panic!("no port for app {} in {}", pod.name(), self.ports))
+    }
+
+    fn alive(&self) -> bool {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        matches!(child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Apps {
+    fn drop(&mut self) {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
