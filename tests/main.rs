@@ -26,6 +26,7 @@ mod fail_open_defence;
 mod hostile_requests;
 mod invalid_config;
 mod istio_image;
+mod istio_lanes;
 mod istio_manifests;
 mod istio_plugin_config;
 mod istio_routing;
