@@ -24,8 +24,8 @@ pub use condition::{Condition, Op, Source};
 pub use config::{Config, ConfigError, Mode, PathMatch, Release, Rule, Sticky, MAX_CONFIG_BYTES};
 pub use decide::{decide, Outcome};
 pub use lanes::{
-    is_valid_lane_name, trace_id, LaneStore, LaneTable, ListenerDirection, Recorded, SetError,
-    StoreError, TraceHeader, TraceId, KEY_PREFIX as LANE_KEY_PREFIX, MAX_LANE_NAME_LEN,
+    is_valid_lane_name, trace_id, LaneStore, LaneTable, Lanes, ListenerDirection, Recorded,
+    SetError, StoreError, TraceHeader, TraceId, KEY_PREFIX as LANE_KEY_PREFIX, MAX_LANE_NAME_LEN,
     SLOTS as LANE_SLOTS, SLOT_BYTES as LANE_SLOT_BYTES, WAYS as LANE_WAYS,
 };
 pub use metric_names::{
