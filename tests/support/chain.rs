@@ -78,9 +78,17 @@ pub struct ChainBuilder {
     gateway_config: String,
     sidecar_config: String,
     ecds: bool,
+    gateway_strip: bool,
 }
 
 impl ChainBuilder {
+    /// Leaves out the gateway's early strip of the routing and lane headers,
+    /// so a test sees what the filter itself does with a client's.
+    pub fn without_gateway_strip(mut self) -> Self {
+        self.gateway_strip = false;
+        self
+    }
+
     /// The sidecars load their plugin config through ECDS, so
     /// [`Chain::apply_sidecar_config`] can replace it while they run.
     pub fn ecds(mut self) -> Self {
@@ -106,21 +114,19 @@ impl ChainBuilder {
             })
             .collect();
         let apps = Apps::start(&pods, self.forward);
-        let wasm = canary_wasm();
         let filter = |config: &str, ecds: bool| -> Value {
             if ecds {
                 // The quoted token is what the harness replaces.
                 let token = OWN_ECDS_SOURCE.trim_matches('"');
                 json!({"name": super::FILTER_NAME, "config_discovery": token})
             } else {
-                let typed: Value = serde_json::from_str(&render::wasm_filter(&wasm, Some(config)))
-                    .expect("the harness's Wasm filter renders to JSON");
-                json!({"name": super::FILTER_NAME, "typed_config": typed})
+                static_filter(config)
             }
         };
         let gateway = Envoy::builder(&self.gateway_config).bootstrap(gateway_bootstrap(
             &pods,
             filter(&self.gateway_config, false),
+            self.gateway_strip,
         ));
         let sidecars = pods.iter().map(|pod| {
             let app_port = apps.port(pod);
@@ -183,6 +189,7 @@ impl Chain {
             gateway_config: gateway_config.to_owned(),
             sidecar_config: sidecar_config.to_owned(),
             ecds: false,
+            gateway_strip: true,
         }
     }
 
@@ -225,6 +232,44 @@ impl Chain {
     pub fn apps_alive(&self) -> bool {
         self.apps.alive()
     }
+}
+
+/// The canary filter as an HTTP filter of a bootstrap, with `config` inline.
+pub fn static_filter(config: &str) -> Value {
+    let typed: Value = serde_json::from_str(&render::wasm_filter(&canary_wasm(), Some(config)))
+        .expect("the harness's Wasm filter renders to JSON");
+    json!({"name": super::FILTER_NAME, "typed_config": typed})
+}
+
+/// The `pluginConfig` of the lanes kit's WasmPlugin in `file`
+/// (filter-config/istio/lanes/), read as Kubernetes reads it: the chain
+/// runs the very configuration the kit ships.
+pub fn kit_plugin_config(file: &str) -> Value {
+    let path = repo_root().join("filter-config/istio/lanes").join(file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let documents = canaryctl::document::k8s_yaml::parse(&text)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    documents
+        .into_iter()
+        .find(|doc| doc["kind"] == "WasmPlugin")
+        .map(|doc| doc["spec"]["pluginConfig"].clone())
+        .unwrap_or_else(|| panic!("no WasmPlugin in {}", path.display()))
+}
+
+/// The kit's sidecar and gateway plugin configs for a chain whose apps
+/// forward `forward`: strict mode drops `trace_headers`.
+pub fn kit_configs(forward: Forward) -> (Value, Value) {
+    let mut sidecar = kit_plugin_config("wasmplugin-sidecars.yaml");
+    let mut gateway = kit_plugin_config("wasmplugin-gateway.yaml");
+    if forward == Forward::LaneHeader {
+        for config in [&mut sidecar, &mut gateway] {
+            if let Some(lanes) = config["lanes"].as_object_mut() {
+                lanes.remove("trace_headers");
+            }
+        }
+    }
+    (sidecar, gateway)
 }
 
 /// The path a response reports; panics (with its body) if it is not one.
@@ -363,14 +408,19 @@ fn clusters_of(service: &str, pods: &[Pod]) -> Vec<Value> {
         .collect()
 }
 
-fn gateway_bootstrap(pods: &[Pod], filter: Value) -> String {
+fn gateway_bootstrap(pods: &[Pod], filter: Value, strip: bool) -> String {
     let (first, _) = SERVICES[0];
+    let stripped: &[&str] = if strip {
+        &[VERSION_HEADER, LANE_HEADER]
+    } else {
+        &[]
+    };
     json!({
         "node": {"id": "gateway", "cluster": "gateway"},
         "admin": {"address": loopback(0)},
         "static_resources": {
             "listeners": [listener("front", 0, "UNSPECIFIED", routes_to(first, pods),
-                &[VERSION_HEADER, LANE_HEADER], filter)],
+                stripped, filter)],
             "clusters": clusters_of(first, pods)
         }
     })
