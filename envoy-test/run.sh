@@ -8,8 +8,10 @@
 #   ENVOY            Envoy binary (the Makefile passes envoy-test/install-envoy.sh's)
 #   CANARY_WASM      the filter module (the Makefile passes target/canary-filter.wasm)
 #   PLUGIN_CONFIG    plugin config JSON file (default filter-config/demo.json)
-#   CANARY_ADMIN_PORT, CANARY_FRONT_PORT, CANARY_PAY_V1_PORT, CANARY_PAY_V2_PORT
-#                    loopback ports (default 9901, 10000, 10001, 10002)
+#   CANARY_ADMIN_PORT, CANARY_FRONT_PORT, CANARY_PAY_V1_PORT, CANARY_PAY_V2_PORT,
+#   CANARY_PAY_V3_PORT
+#                    loopback ports (default 9901, 10000, 10001, 10002, 10003)
+#   CANARY_CONSOLE_PORT  the release console's loopback port (default 8080)
 #   ENVOY_LOG_LEVEL  Envoy's log level (default info; the filter's per-request
 #                    line needs debug)
 #
@@ -32,6 +34,7 @@ admin_port="${CANARY_ADMIN_PORT:-9901}"
 front_port="${CANARY_FRONT_PORT:-10000}"
 v1_port="${CANARY_PAY_V1_PORT:-10001}"
 v2_port="${CANARY_PAY_V2_PORT:-10002}"
+v3_port="${CANARY_PAY_V3_PORT:-10003}"
 
 run_dir="$root/.run"
 pid_file="$run_dir/envoy.pid"
@@ -42,7 +45,7 @@ mkdir -p "$run_dir/ecds"
 ecds_file="$run_dir/ecds/canary-filter.json"
 # Envoy reads the first ECDS file at start-up, so it must exist before.
 write_ecds_file "$ecds_file" "$CANARY_WASM" "$plugin_config" "run-$(date +%s)"
-bootstrap_ecds "$admin_port" "$front_port" "$v1_port" "$v2_port" "$ecds_file" >"$run_dir/envoy.yaml"
+bootstrap_ecds "$admin_port" "$front_port" "$v1_port" "$v2_port" "$v3_port" "$ecds_file" >"$run_dir/envoy.yaml"
 
 log="$run_dir/envoy.log"
 "$ENVOY" -c "$run_dir/envoy.yaml" --disable-hot-restart --concurrency 2 \
@@ -52,6 +55,7 @@ echo "$envoy_pid" >"$pid_file"
 
 stop_envoy() {
   trap - INT TERM EXIT
+  [ -z "${console_pid:-}" ] || kill "$console_pid" 2>/dev/null || true
   if kill -0 "$envoy_pid" 2>/dev/null; then
     kill "$envoy_pid" 2>/dev/null || true
     wait "$envoy_pid" 2>/dev/null || true
@@ -86,11 +90,17 @@ done
 admin_get /ready 2>/dev/null | grep -q '^LIVE' || { tail -n 30 "$log" >&2; fail "Envoy not ready after 30 s; its log: $log"; }
 
 front="http://localhost:$front_port"
+# The release console beside the demo (README, "Console").
+console_url="http://127.0.0.1:${CANARY_CONSOLE_PORT:-8080}/"
+"$root/target/release/canaryctl" console "$ecds_file" --admin "http://127.0.0.1:$admin_port" \
+  --listen "127.0.0.1:${CANARY_CONSOLE_PORT:-8080}" >"$run_dir/console.log" 2>&1 &
+console_pid=$!
 cat <<MSG
 Envoy $("$ENVOY" --version | grep -o '[0-9]*\.[0-9]*\.[0-9]*/' | tr -d /) is up (pid $envoy_pid) with the canary filter and
 $plugin_config
   front:  $front     admin: http://127.0.0.1:$admin_port
   config: $run_dir/envoy.yaml   log: $log
+  console: $console_url   (the release steps in a browser; log: $run_dir/console.log)
 
 Try (expected output as shipped in filter-config/demo.json):
   # rule hit (header env: test) -> the canary, every time
@@ -120,6 +130,13 @@ without a restart (see README, "A release, step by step"):
   \$canaryctl status --admin http://127.0.0.1:$admin_port --watch    # the live split
   \$canaryctl complete $ecds_file pay                               # or: rollback
   \$canaryctl start $ecds_file pay --canary pay-v1                  # the next release; nobody moves
+
+A third version (tag routing): pay-v3 runs too; one line makes it a second canary
+(the release turns into the "canaries" form, same routing for everyone else):
+  \$canaryctl add-canary $ecds_file pay pay-v3 --weight 10
+  for i in \$(seq 100); do curl -s $front/; done | sort | uniq -c   # ~70 pay-v1, ~20 pay-v2, ~10 pay-v3
+  \$canaryctl rule $ecds_file pay --canary pay-v3 --when 'header x-tester present'
+  curl -s -H 'x-tester: 1' $front/                                  # pay-v3
 
 Ctrl-C stops Envoy.
 MSG

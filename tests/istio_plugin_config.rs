@@ -18,7 +18,7 @@ use canary_core::Config;
 use jsonschema::{Draft, Validator};
 use serde_json::{json, Value};
 
-fn schema() -> Validator {
+pub(crate) fn schema() -> Validator {
     let path = crate::support::repo_root().join("filter-config/plugin-config.schema.json");
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert!(

@@ -20,6 +20,8 @@ mod istio_envoy;
 mod istio_k8s;
 mod support;
 
+mod auto;
+mod console;
 mod defence_in_depth;
 mod differential;
 mod fail_open_defence;
@@ -42,5 +44,9 @@ mod routing_header;
 mod rules;
 mod soak;
 mod sticky;
+mod tags;
+mod tags_invalid;
+mod tags_istio;
+mod tags_schema;
 mod tenancy;
 mod weights;

@@ -76,14 +76,16 @@ def header_routes():
     ]
 
 
-def wasm_filter(name, module, plugin_config):
+def wasm_filter(name, module, plugin_config, vm_id=""):
     """Every copy names the same module with the same vm_config, so the
-    copies share one VM per worker, each with its own root context."""
+    copies share one VM per worker, each with its own root context. A
+    variant with other settings of the same module has its own `vm_id`
+    (the filter runs one configuration per VM: README)."""
     return {"name": name, "typed_config": {
         "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
         "config": {
             "name": name,
-            "vm_config": {"runtime": "envoy.wasm.runtime.v8",
+            "vm_config": {"runtime": "envoy.wasm.runtime.v8", "vm_id": vm_id,
                           "code": {"local": {"filename": module}}},
             "configuration": {"@type": "type.googleapis.com/google.protobuf.StringValue",
                               "value": plugin_config},
@@ -105,7 +107,8 @@ def variant_listener(variant, port, copies=STACK):
     for i in range(1, copies + 1 if variant["kind"] != "native" else 1):
         name = f"{variant['key']}-{i}"
         if variant["kind"] == "wasm":
-            filters.append(wasm_filter(name, variant["module"], variant.get("plugin_config", "")))
+            filters.append(wasm_filter(name, variant["module"], variant.get("plugin_config", ""),
+                                       variant.get("vm_id", "")))
         elif variant["kind"] == "lua":
             filters.append(lua_filter(name, variant["lua"]))
     routes = native_routes() if variant["routes"] == "native" else header_routes()

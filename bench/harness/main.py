@@ -102,7 +102,8 @@ def main():
     args = parse()
     os.makedirs(args.work, exist_ok=True)
     the_variants = variants(args.canary, args.modules, read(os.path.join(HERE, "plugin-config.json")),
-                            read(os.path.join(HERE, "lua", "canary.lua")))
+                            read(os.path.join(HERE, "lua", "canary.lua")),
+                            read(os.path.join(HERE, "plugin-config-three.json")))
     by_key = {v["key"]: v for v in the_variants}
     started = time.monotonic()
     say("modules:")

@@ -16,12 +16,14 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
+/// `text` percent-encoded for a URL's query value.
+pub fn encode_query_value(text: &str) -> String {
+    utf8_percent_encode(text, QUERY_VALUE).to_string()
+}
+
 /// The admin path that lists the stats whose names match RE2 `pattern`.
 pub fn stats_path(pattern: &str) -> String {
-    format!(
-        "/stats?filter={}",
-        utf8_percent_encode(pattern, QUERY_VALUE)
-    )
+    format!("/stats?filter={}", encode_query_value(pattern))
 }
 
 /// `text` as a literal inside an RE2 pattern (for [`stats_path`]).

@@ -51,13 +51,16 @@ fn load(file: &Path, kind: Option<Kind>) -> Result<(Document, Config)> {
 }
 
 fn summary(release: &Release) -> String {
-    let mut parts = vec![format!(
-        "{} to {}",
-        describe::percent(release.weight_bp),
-        release.canary
-    )];
-    if release.rule.is_some() {
-        parts.push("rule".to_string());
+    let mut parts: Vec<String> = release
+        .canaries
+        .iter()
+        .map(|c| format!("{} to {}", describe::percent(c.weight_bp), c.value))
+        .collect();
+    let rules = release.canaries.iter().filter(|c| c.rule.is_some()).count();
+    match rules {
+        0 => {}
+        1 if release.canaries.len() == 1 => parts.push("rule".to_string()),
+        n => parts.push(format!("{n} rule{}", if n == 1 { "" } else { "s" })),
     }
     if release.sticky.is_some() {
         parts.push("sticky".to_string());
@@ -84,8 +87,9 @@ pub fn validate_report(file: &Path, kind: Option<Kind>) -> (ValidateReport, Resu
                     .iter()
                     .map(|r| ReleaseSummary {
                         name: r.name.clone(),
-                        weight: Percent(r.weight_bp),
-                        rule: r.rule.is_some(),
+                        // Every canary's together; a rule of any canary.
+                        weight: Percent(r.canaries.iter().map(|c| c.weight_bp).sum()),
+                        rule: r.canaries.iter().any(|c| c.rule.is_some()),
                         sticky: r.sticky.is_some(),
                     })
                     .collect(),

@@ -10,7 +10,9 @@
 //! - [`Document`]: a config file as read (plugin JSON, ECDS file or Istio
 //!   WasmPlugin; [`Kind`]), with the content hash of the bytes read.
 //! - [`edit::Change`]: one step on one release (`SetWeight`, `Rule`,
-//!   `Complete`, `Rollback`, `Start`).
+//!   `Complete`, `Rollback`, `Start`; for a release with several canaries
+//!   `OnCanary` names the one a step is for, and `AddCanary` /
+//!   `RemoveCanary` change the list).
 //! - [`edit::Edit`]: a planned edit: the new text and its
 //!   [`edit::EditReport`] (`Serialize`; `to_text()` is what the CLI prints).
 //! - [`Admin`]: Envoy's admin address; [`applied::Watch`] and
@@ -18,6 +20,17 @@
 //! - Reports behind every `--json`: [`inspect::ValidateReport`],
 //!   [`inspect::ShowReport`], [`simulate::SimulateReport`],
 //!   [`status::stats::CountersReport`]. Errors: [`CliError`].
+//! - [`health::Source`]: per-version requests, 5xx and latency from Envoy's
+//!   admin ([`health::admin`]) or Prometheus ([`health::prometheus`]);
+//!   [`health::Sample::since`] gives an interval's [`health::Window`].
+//! - [`auto`]: `canaryctl auto`: [`auto::judge::judge`] (pure: a step's
+//!   verdict), [`auto::machine::after_verdict`] (pure: the next phase),
+//!   [`auto::run()`] (the run, with its state file); every edit it makes goes
+//!   through [`auto::target::Target`].
+//! - [`history::Entry`]: one line of `FILE.history.jsonl` (who changed what);
+//!   [`edit::Edit::history_entry`] makes one from an edit.
+//! - [`console`]: `canaryctl console`, the web page and JSON API over these
+//!   same calls (its writes: `console::write`, If-Match on the content hash).
 //!
 //! # Call sequence of an edit
 //!
@@ -51,10 +64,14 @@
 
 pub mod admin;
 pub mod applied;
+pub mod auto;
+pub mod console;
 pub mod describe;
 pub mod document;
 pub mod edit;
 pub mod error;
+pub mod health;
+pub mod history;
 pub mod inspect;
 pub mod simulate;
 pub mod status;

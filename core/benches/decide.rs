@@ -8,7 +8,9 @@
 //! - per rule shape: the three-condition rule (with a regex) should stay
 //!   within ~200 ns;
 //! - per number of releases: flat from 1 to 1,000 (the host index is a map);
-//! - per number of conditions: linear in conditions actually evaluated.
+//! - per number of conditions: linear in conditions actually evaluated;
+//! - three canaries (tag routing): the two-version form's rule cost plus
+//!   the other canaries' rules evaluated.
 
 use std::process::exit;
 
@@ -200,5 +202,49 @@ fn single_condition(bencher: Bencher, kind: &str) {
     let owned = headers("pay-service", &[("cookie", "session=abc123; theme=dark")]);
     let pairs = borrowed(&owned);
     expect(&config, &pairs, Reason::Weight, kind);
+    run(bencher, &config, &pairs);
+}
+
+/// Tag routing: the realistic rule on the first of three canaries, a rule
+/// of two conditions on the second, none on the third (as bench/'s
+/// plugin-config-three.json), on a request no rule takes: every rule is
+/// evaluated, then the draw lands among three slices. Next to
+/// `rule_shape(three_conditions[_sticky])`, the two-version form.
+#[divan::bench(args = ["weight", "sticky"])]
+fn three_canaries(bencher: Bencher, draw: &str) {
+    let sticky = draw == "sticky";
+    let json = format!(
+        r#"{{"releases": [{{"name": "pay", "hosts": ["pay-service"], "header": "x-canary-cluster",
+        "baseline": "pay-v1", "canaries": [
+          {{"value": "pay-v2", "mode": "any", "conditions": {THREE}, "weight": 20}},
+          {{"value": "pay-v3", "conditions": [{{"header": "x-tester", "op": "present"}},
+            {{"cookie": "pay_hotfix", "op": "equals", "value": "yes"}}], "weight": 5}},
+          {{"value": "pay-v4", "weight": 5}}]{}}}]}}"#,
+        if sticky {
+            r#", "sticky": {"header": "x-user-id"}"#
+        } else {
+            ""
+        }
+    );
+    let config = match Config::from_json(json.as_bytes()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("bench fixture is not a valid config: {error}");
+            exit(2)
+        }
+    };
+    let extra: &[(&str, &str)] = if sticky {
+        &[("x-user-id", "user-4711")]
+    } else {
+        &[]
+    };
+    let owned = headers("pay-service", extra);
+    let pairs = borrowed(&owned);
+    let reason = if sticky {
+        Reason::Sticky
+    } else {
+        Reason::Weight
+    };
+    expect(&config, &pairs, reason, "three_canaries");
     run(bencher, &config, &pairs);
 }

@@ -1,12 +1,13 @@
 //! The decision: which release covers the request, and whether it goes to
-//! the baseline or the canary, and why. A pure function: the random roll is
-//! a parameter, so every branch is testable exactly.
+//! the baseline or one of the canaries, and why. A pure function: the random
+//! roll is a parameter, so every branch is testable exactly.
 
 use std::fmt;
 
 use crate::bucket::bucket;
-use crate::config::{Config, Mode, Release, Rule, Sticky};
+use crate::config::{Canary, Config, Mode, Release, Rule, Sticky};
 use crate::request::Request;
+use crate::split::landing;
 use crate::version::{Reason, Version};
 
 /// What to do with a request that a release covers.
@@ -16,6 +17,9 @@ pub struct Outcome<'c> {
     pub index: usize,
     pub release: &'c Release,
     pub version: Version,
+    /// When `version` is `Canary`: which one, its position in
+    /// `release.canaries` (always 0 in the two-version form). 0 otherwise.
+    pub canary: usize,
     pub reason: Reason,
 }
 
@@ -24,7 +28,22 @@ impl<'c> Outcome<'c> {
     pub fn value(&self) -> &'c str {
         match self.version {
             Version::Baseline => &self.release.baseline,
-            Version::Canary => &self.release.canary,
+            // `decide` only picks canaries that exist; the baseline is the
+            // safe answer for an outcome built by hand.
+            Version::Canary => self
+                .release
+                .canaries
+                .get(self.canary)
+                .map_or(&self.release.baseline, |c| &c.value),
+        }
+    }
+
+    /// The version as counters and logs name it: `baseline` or `canary` in
+    /// the two-version form, a tagged canary by its value.
+    pub fn version_name(&self) -> &'c str {
+        match self.version {
+            Version::Canary if self.release.tagged => self.value(),
+            version => version.as_str(),
         }
     }
 }
@@ -37,7 +56,7 @@ impl fmt::Display for Outcome<'_> {
             f,
             "release={} version={} reason={} {}={}",
             self.release.name,
-            self.version.as_str(),
+            self.version_name(),
             self.reason.as_str(),
             self.release.header,
             self.value()
@@ -51,22 +70,38 @@ impl fmt::Display for Outcome<'_> {
 pub fn decide<'c>(config: &'c Config, request: &Request<'_>, roll: u32) -> Option<Outcome<'c>> {
     let host = request.host();
     let (index, release) = config.release_for_host(&host)?;
-    let (version, reason) = route(release, request, roll);
+    let (canary, reason) = route(release, request, roll);
     Some(Outcome {
         index,
         release,
-        version,
+        version: if canary.is_some() {
+            Version::Canary
+        } else {
+            Version::Baseline
+        },
+        canary: canary.unwrap_or(0),
         reason,
     })
 }
 
-fn route(release: &Release, request: &Request<'_>, roll: u32) -> (Version, Reason) {
-    if release
-        .rule
-        .as_ref()
-        .is_some_and(|rule| rule_matches(rule, request, &release.name))
-    {
-        return (Version::Canary, Reason::Rule);
+/// The canary the request goes to (`None`: the baseline), and why. The
+/// first canary whose rule the request satisfies takes it; otherwise the
+/// draw lands by the weights.
+fn route(release: &Release, request: &Request<'_>, roll: u32) -> (Option<usize>, Reason) {
+    let canaries = &release.canaries;
+    let takes = |canary: &Canary| {
+        canary
+            .rule
+            .as_ref()
+            .is_some_and(|rule| rule_matches(rule, request, &release.name))
+    };
+    // The first apart: the two-version form has only it, and pays for no
+    // iterator over the (empty) rest.
+    if takes(canaries.first()) {
+        return (Some(0), Reason::Rule);
+    }
+    if let Some(later) = canaries.rest().iter().position(takes) {
+        return (Some(later + 1), Reason::Rule);
     }
     let sticky_key = release.sticky.as_ref().and_then(|sticky| match sticky {
         Sticky::Header(name) => request.header(name.as_bytes()),
@@ -76,12 +111,9 @@ fn route(release: &Release, request: &Request<'_>, roll: u32) -> (Version, Reaso
         Some(key) => (bucket(&release.name, &key), Reason::Sticky),
         None => (roll, Reason::Weight),
     };
-    let version = if draw < release.weight_bp {
-        Version::Canary
-    } else {
-        Version::Baseline
-    };
-    (version, reason)
+    let first = canaries.first().weight_bp;
+    let weights = std::iter::once(first).chain(canaries.rest().iter().map(|c| c.weight_bp));
+    (landing(draw, weights), reason)
 }
 
 fn rule_matches(rule: &Rule, request: &Request<'_>, release: &str) -> bool {

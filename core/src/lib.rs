@@ -1,5 +1,5 @@
 //! The canary filter's brain: plugin config parsing and validation, rule
-//! matching, the baseline-or-canary decision, the routing plan built on it,
+//! matching, the decision among a baseline and its canaries, the routing plan built on it,
 //! and the counters' names.
 //!
 //! Nothing here talks to a proxy. The proxy-wasm filter and `canaryctl` are
@@ -16,12 +16,16 @@ mod metric_names;
 mod plan;
 mod regex;
 mod request;
+mod split;
 mod validation;
 mod version;
 
 pub use bucket::{bucket, percent_bucket, Rng, BUCKETS};
 pub use condition::{Condition, Op, Source};
-pub use config::{Config, ConfigError, Mode, PathMatch, Release, Rule, Sticky, MAX_CONFIG_BYTES};
+pub use config::{
+    Canaries, Canary, Config, ConfigError, Mode, PathMatch, Release, Rule, Sticky, MAX_CANARIES,
+    MAX_CONFIG_BYTES,
+};
 pub use decide::{decide, Outcome};
 pub use lanes::{
     is_valid_lane_name, trace_id, LaneStore, LaneTable, Lanes, ListenerDirection, Recorded,
@@ -29,14 +33,15 @@ pub use lanes::{
     SLOTS as LANE_SLOTS, SLOT_BYTES as LANE_SLOT_BYTES, WAYS as LANE_WAYS,
 };
 pub use metric_names::{
-    is_valid_release_name, same_prometheus_name, CounterName, FILTER_PREFIX, MAX_RELEASE_NAME_LEN,
-    PROMETHEUS_PREFIX, STATS_NAMESPACE, STATS_PREFIX,
+    is_valid_release_name, is_valid_tag, same_prometheus_name, CounterName, FILTER_PREFIX,
+    MAX_RELEASE_NAME_LEN, PROMETHEUS_PREFIX, STATS_NAMESPACE, STATS_PREFIX,
 };
 pub use plan::{counters, plan, plan_unreadable, CounterSlot, RoutingPlan, SetHeader};
 pub use regex::{Regex, RegexError};
 pub use request::Request;
+pub use split::landing;
 pub use validation::{
-    operand_of, operator_list, parse_weight, weight_basis_points, Operand, WeightError, OPERATORS,
-    WEIGHT_DECIMALS, WEIGHT_MAX_PERCENT,
+    operand_of, operator_list, parse_weight, percent_text, weight_basis_points, Operand,
+    WeightError, OPERATORS, WEIGHT_DECIMALS, WEIGHT_MAX_PERCENT,
 };
 pub use version::{Reason, Version};

@@ -4,14 +4,19 @@
 //!
 //! ```text
 //! filter:      canary.<release>.<baseline|canary>.<rule|sticky|weight>
+//!              canary.<release>.tag.<value>.<rule|sticky|weight>
 //!              canary.no_release   canary.refused_plugin
 //! /stats:      wasmcustom. + the filter's name
 //! prometheus:  the filter's name with every byte outside [a-zA-Z0-9_] as '_'
 //! ```
 //!
-//! Release names (the only free part) are 1 to 64 of `a-z A-Z 0-9 - _`, so
-//! they hold no '.', and the version and reason are always the last two
-//! parts of a name.
+//! The two-version form (`canary`) names its versions `baseline` and
+//! `canary`; a release written with `canaries` keeps `baseline` for its
+//! baseline and names each canary by its value after the word `tag`.
+//! Release names and canary values (the free parts) are 1 to 64 of
+//! `a-z A-Z 0-9 - _`, so they hold no '.': a name has three parts after
+//! `canary.` (release, version, reason) or four (release, `tag`, value,
+//! reason).
 
 use std::fmt;
 
@@ -27,6 +32,8 @@ pub const STATS_PREFIX: &str = "wasmcustom.canary.";
 pub const PROMETHEUS_PREFIX: &str = "canary_";
 
 const NO_RELEASE: &str = "no_release";
+/// Marks a canary named by its value.
+const TAG: &str = "tag";
 const REFUSED_PLUGIN: &str = "refused_plugin";
 
 /// The longest release name: it is part of every counter name.
@@ -36,6 +43,12 @@ pub const MAX_RELEASE_NAME_LEN: usize = 64;
 pub fn is_valid_release_name(name: &str) -> bool {
     let valid = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
     !name.is_empty() && name.len() <= MAX_RELEASE_NAME_LEN && name.bytes().all(valid)
+}
+
+/// A canary value of the `canaries` form names counters, as a release name
+/// does, so it follows the same rule.
+pub fn is_valid_tag(value: &str) -> bool {
+    is_valid_release_name(value)
 }
 
 /// Prometheus turns '-' into '_', so "a-b" and "a_b" would share counters.
@@ -65,6 +78,13 @@ pub enum CounterName<'a> {
         version: Version,
         reason: Reason,
     },
+    /// Requests of a release written with `canaries` that went to the
+    /// canary whose value is `value` because of `reason`.
+    Tagged {
+        release: &'a str,
+        value: &'a str,
+        reason: Reason,
+    },
     /// Requests whose host no release covers.
     NoRelease,
     /// Plugins a worker refused a VM (configurations, not requests).
@@ -77,6 +97,15 @@ impl<'a> CounterName<'a> {
         CounterName::Routed {
             release,
             version,
+            reason,
+        }
+    }
+
+    /// The counter of one canary of a release written with `canaries`.
+    pub fn tagged(release: &'a str, value: &'a str, reason: Reason) -> Self {
+        CounterName::Tagged {
+            release,
+            value,
             reason,
         }
     }
@@ -107,10 +136,14 @@ impl<'a> CounterName<'a> {
     }
 
     /// Reads a name as `/stats/prometheus` lists it (`canary_…`). The
-    /// release comes back as Prometheus spells it, '-' turned into '_'
-    /// (compare it with `same_prometheus_name`).
+    /// release and value come back as Prometheus spells them, '-' turned
+    /// into '_' (compare them with `same_prometheus_name`). Prometheus
+    /// joins parts with '_', which names may hold too: a tagged name is read
+    /// only when `_tag_` occurs once in it, else it is `None` (read `/stats`),
+    /// and a name that reads as the two-version form is read so.
     pub fn parse_prometheus(name: &'a str) -> Option<Self> {
-        Self::parse_parts(name.strip_prefix(PROMETHEUS_PREFIX)?, '_')
+        let rest = name.strip_prefix(PROMETHEUS_PREFIX)?;
+        Self::parse_parts(rest, '_').or_else(|| Self::parse_tagged_prometheus(rest))
     }
 
     /// `rest` is the name after its prefix; `separator` joins the parts.
@@ -122,11 +155,46 @@ impl<'a> CounterName<'a> {
         }
         let mut parts = rest.rsplitn(3, separator);
         let reason = Reason::from_name(parts.next()?)?;
-        let version = Version::from_name(parts.next()?)?;
+        let middle = parts.next()?;
         let release = parts.next()?;
-        is_valid_release_name(release).then_some(CounterName::Routed {
+        if let Some(version) = Version::from_name(middle) {
+            if is_valid_release_name(release) {
+                return Some(CounterName::Routed {
+                    release,
+                    version,
+                    reason,
+                });
+            }
+        }
+        // Four parts: release, "tag", value, reason ('.' only: see above).
+        if separator != '.' {
+            return None;
+        }
+        let (release, tag) = release.split_once('.')?;
+        (tag == TAG && is_valid_release_name(release) && is_valid_tag(middle)).then_some(
+            CounterName::Tagged {
+                release,
+                value: middle,
+                reason,
+            },
+        )
+    }
+
+    /// `<release>_tag_<value>_<reason>` with `_tag_` once in it.
+    fn parse_tagged_prometheus(rest: &'a str) -> Option<Self> {
+        let (before, reason) = rest.rsplit_once('_')?;
+        let reason = Reason::from_name(reason)?;
+        let marker = "_tag_";
+        let at = before.find(marker)?;
+        // Overlapping ones count too: "a_tag_tag_b" reads two ways.
+        if before.rfind(marker) != Some(at) {
+            return None;
+        }
+        let release = before.get(..at)?;
+        let value = before.get(at + marker.len()..)?;
+        (is_valid_release_name(release) && is_valid_tag(value)).then_some(CounterName::Tagged {
             release,
-            version,
+            value,
             reason,
         })
     }
@@ -143,6 +211,15 @@ impl fmt::Display for CounterName<'_> {
                 f,
                 "{FILTER_PREFIX}{release}.{}.{}",
                 version.as_str(),
+                reason.as_str()
+            ),
+            CounterName::Tagged {
+                release,
+                value,
+                reason,
+            } => write!(
+                f,
+                "{FILTER_PREFIX}{release}.{TAG}.{value}.{}",
                 reason.as_str()
             ),
             CounterName::NoRelease => write!(f, "{FILTER_PREFIX}{NO_RELEASE}"),
@@ -182,6 +259,12 @@ mod tests {
                 "canary.shop-v2.baseline.weight",
                 "wasmcustom.canary.shop-v2.baseline.weight",
                 "canary_shop_v2_baseline_weight",
+            ),
+            (
+                CounterName::tagged("pay", "pay-v3", Reason::Sticky),
+                "canary.pay.tag.pay-v3.sticky",
+                "wasmcustom.canary.pay.tag.pay-v3.sticky",
+                "canary_pay_tag_pay_v3_sticky",
             ),
             (
                 CounterName::NoRelease,

@@ -11,6 +11,11 @@ use crate::version::{Reason, Version};
 
 /// A counter's place in the table `counters` lists, so the shell keeps one
 /// host id per slot and counts without looking names up.
+///
+/// The table: a block of `PER_RELEASE` per release (its baseline's and its
+/// first canary's counters), the no-release counter, then the counters of
+/// every canary after the first, release by release. So a config of the
+/// two-version form numbers its counters as it always has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CounterSlot(usize);
 
@@ -18,9 +23,22 @@ impl CounterSlot {
     /// One counter per version and reason in each release.
     pub const PER_RELEASE: usize = Version::COUNT * Reason::COUNT;
 
-    /// The counter of release `release` (its index in `Config::releases`).
+    /// The counter of release `release` (its index in `Config::releases`)
+    /// for its baseline or its first canary.
     pub fn routed(release: usize, version: Version, reason: Reason) -> Self {
         Self(release * Self::PER_RELEASE + version.index() * Reason::COUNT + reason.index())
+    }
+
+    /// The counter of an outcome: its release, version, canary and reason.
+    pub fn of(outcome: &Outcome<'_>) -> Self {
+        match (outcome.version, outcome.canary) {
+            (Version::Canary, canary @ 1..) => Self(
+                outcome.release.first_extra_slot
+                    + (canary - 1) * Reason::COUNT
+                    + outcome.reason.index(),
+            ),
+            (version, _) => Self::routed(outcome.index, version, outcome.reason),
+        }
     }
 
     /// The counter of requests no release covers: after every release's.
@@ -40,21 +58,42 @@ pub fn counters(config: &Config) -> impl Iterator<Item = CounterName<'_>> {
     (0..).map_while(move |slot| counter_at(config, slot))
 }
 
-/// The counter in slot `slot`, the inverse of `CounterSlot::routed` and
-/// `CounterSlot::no_release`; `None` past the last.
+/// The counter in slot `slot`, the inverse of `CounterSlot::routed`,
+/// `CounterSlot::of` and `CounterSlot::no_release`; `None` past the last.
 fn counter_at(config: &Config, slot: usize) -> Option<CounterName<'_>> {
+    let no_release = CounterSlot::no_release(config).0;
+    if slot == no_release {
+        return Some(CounterName::NoRelease);
+    }
+    if slot > no_release {
+        return extra_counter_at(config, slot);
+    }
     let (release, rest) = (
         slot / CounterSlot::PER_RELEASE,
         slot % CounterSlot::PER_RELEASE,
     );
-    match config.releases.get(release) {
-        Some(release) => Some(CounterName::routed(
-            &release.name,
-            *Version::ALL.get(rest / Reason::COUNT)?,
-            *Reason::ALL.get(rest % Reason::COUNT)?,
-        )),
-        None => (slot == CounterSlot::no_release(config).0).then_some(CounterName::NoRelease),
+    let release = config.releases.get(release)?;
+    let version = *Version::ALL.get(rest / Reason::COUNT)?;
+    let reason = *Reason::ALL.get(rest % Reason::COUNT)?;
+    match (version, release.tagged, release.canaries.first()) {
+        (Version::Canary, true, first) => {
+            Some(CounterName::tagged(&release.name, &first.value, reason))
+        }
+        _ => Some(CounterName::routed(&release.name, version, reason)),
     }
+}
+
+/// A slot past the no-release counter: a canary after its release's first.
+fn extra_counter_at(config: &Config, slot: usize) -> Option<CounterName<'_>> {
+    let release = config
+        .releases
+        .iter()
+        .rev()
+        .find(|r| r.first_extra_slot <= slot)?;
+    let offset = slot - release.first_extra_slot;
+    let canary = release.canaries.get(1 + offset / Reason::COUNT)?;
+    let reason = *Reason::ALL.get(offset % Reason::COUNT)?;
+    Some(CounterName::tagged(&release.name, &canary.value, reason))
 }
 
 /// A header to write, replacing every value the client sent.
@@ -97,7 +136,7 @@ pub fn plan<'c>(config: &'c Config, request: &Request<'_>, roll: u32) -> Routing
         }
     }
     let count = match &outcome {
-        Some(o) => CounterSlot::routed(o.index, o.version, o.reason),
+        Some(o) => CounterSlot::of(o),
         None => CounterSlot::no_release(config),
     };
     RoutingPlan {

@@ -48,6 +48,18 @@ pub fn weight_basis_points(percent: f64) -> Result<u32, WeightError> {
     Ok(basis_points as u32)
 }
 
+/// Basis points as a percent with only the decimals it needs: 20%, 12.5%,
+/// 0.01%.
+pub fn percent_text(basis_points: u32) -> String {
+    let whole = basis_points / 100;
+    let cents = basis_points % 100;
+    match (cents, cents % 10) {
+        (0, _) => format!("{whole}%"),
+        (_, 0) => format!("{whole}.{}%", cents / 10),
+        _ => format!("{whole}.{cents:02}%"),
+    }
+}
+
 /// A weight written as a JSON number ("20", " 12.5 ") as basis points.
 pub fn parse_weight(text: &str) -> Result<u32, WeightError> {
     let percent = crate::condition::number(text).ok_or(WeightError::NotANumber)?;

@@ -104,7 +104,7 @@ fn istio_floats_and_nulls_are_accepted() {
         r#","weight":20.0,"mode":null,"path":null,"conditions":[{"header":"age","op":"ge","value":18.0},{"header":"u","op":"percent","value":30.0}]"#,
     )]);
     let config = Config::from_json(json.as_bytes()).unwrap();
-    assert_eq!(config.releases[0].weight_bp, 2000);
+    assert_eq!(config.releases[0].canaries.first().weight_bp, 2000);
 }
 
 #[test]
@@ -118,7 +118,10 @@ fn weights_keep_two_decimals_exactly() {
         ("1e1", 1000),
     ] {
         let json = config(&[release(&format!(r#","weight":{weight}"#))]);
-        let got = Config::from_json(json.as_bytes()).unwrap().releases[0].weight_bp;
+        let got = Config::from_json(json.as_bytes()).unwrap().releases[0]
+            .canaries
+            .first()
+            .weight_bp;
         assert_eq!(got, basis_points, "weight {weight}");
     }
 }

@@ -342,7 +342,7 @@ proptest! {
         // The last release covers every host.
         let outcome = decide(&config, &request, roll).unwrap();
         let value = outcome.value();
-        prop_assert!(value == outcome.release.baseline || value == outcome.release.canary);
+        prop_assert!(value == outcome.release.baseline || value == outcome.release.canaries.first().value);
         if outcome.reason == Reason::Rule {
             prop_assert_eq!(outcome.version, Version::Canary);
         }
@@ -384,7 +384,7 @@ proptest! {
                 f64::from(weight_bp) / 100.0
             );
             let config = Config::from_json(json.as_bytes()).unwrap();
-            prop_assert_eq!(config.releases[0].weight_bp, weight_bp);
+            prop_assert_eq!(config.releases[0].canaries.first().weight_bp, weight_bp);
             let pairs: [(&[u8], &[u8]); 1] = [(b"x-user-id", &key)];
             // The roll must not matter: try both ends.
             for roll in [0, BUCKETS - 1] {

@@ -87,7 +87,7 @@ fn host_no_release_covers() {
 #[test]
 fn sticky_key_decides_by_its_bucket() {
     let config = Config::from_json(PAY.as_bytes()).unwrap();
-    let weight_bp = config.releases[0].weight_bp;
+    let weight_bp = config.releases[0].canaries.first().weight_bp;
     for user in 0..500 {
         let key = format!("user-{user}");
         let pairs: [(&[u8], &[u8]); 3] = [

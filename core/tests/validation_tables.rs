@@ -54,7 +54,8 @@ fn weights_the_config_accepts_are_the_ones_parse_weight_accepts() {
             .as_ref()
             .ok()
             .and_then(|c| c.releases.first())
-            .map(|r| r.weight_bp);
+            .map(|r| r.canaries.first())
+            .map(|c| c.weight_bp);
         match parse_weight(text) {
             Ok(bp) => assert_eq!(from_config, Some(bp), "{text}"),
             Err(e) => {

@@ -79,9 +79,12 @@ fn summary(outcome: &Option<Outcome<'_>>) -> Option<(usize, Version, Reason)> {
 fn check(outcome: &Outcome<'_>) {
     let release = outcome.release;
     let value = outcome.value();
-    assert!(value == release.baseline || value == release.canary);
-    assert_ne!(release.baseline, release.canary);
-    match (outcome.reason, release.weight_bp) {
+    assert!(value == release.baseline || release.canaries.iter().any(|c| c.value == value));
+    assert!(release.canaries.iter().all(|c| c.value != release.baseline));
+    // Every canary's weight together: 0 never and 10000 always leaves the baseline.
+    let weights: u32 = release.canaries.iter().map(|c| c.weight_bp).sum();
+    assert!(weights <= BUCKETS);
+    match (outcome.reason, weights) {
         (Reason::Rule, _) => assert_eq!(outcome.version, Version::Canary),
         (_, 0) => assert_eq!(outcome.version, Version::Baseline),
         (_, BUCKETS) => assert_eq!(outcome.version, Version::Canary),

@@ -13,7 +13,7 @@
 use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
-use canary_core::{bucket, decide, Config, Reason, Request, Version, BUCKETS};
+use canary_core::{bucket, decide, landing, Config, Reason, Request, Version, BUCKETS};
 use libfuzzer_sys::fuzz_target;
 
 const CONFIG: &str = r#"{"releases":[
@@ -105,6 +105,7 @@ fuzz_target!(|input: Input| {
         again,
         Some((outcome.index, outcome.version, outcome.reason))
     );
+    let weights = release.canaries.iter().map(|c| c.weight_bp);
     match outcome.reason {
         Reason::Rule => assert_eq!(outcome.version, Version::Canary),
         Reason::Sticky => {
@@ -118,11 +119,14 @@ fuzz_target!(|input: Input| {
                 None => None,
             };
             let key = key.expect("a sticky decision has a key");
-            let canary = bucket(&release.name, &key) < release.weight_bp;
-            assert_eq!(outcome.version == Version::Canary, canary);
+            let lands = landing(bucket(&release.name, &key), weights);
+            assert_eq!(outcome.version == Version::Canary, lands.is_some());
         }
         Reason::Weight => {
-            assert_eq!(outcome.version == Version::Canary, roll < release.weight_bp);
+            assert_eq!(
+                outcome.version == Version::Canary,
+                landing(roll, weights).is_some()
+            );
         }
     }
     // The roll only matters when the weight decides.

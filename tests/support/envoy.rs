@@ -174,6 +174,7 @@ impl EnvoyBuilder {
             front: 0,
             pay_v1: free_port(),
             pay_v2: free_port(),
+            pay_v3: free_port(),
         };
         let wasm = canary_wasm();
         let bootstrap_path = dir.path().join("envoy.yaml");

@@ -38,7 +38,7 @@ mod envoy;
 mod http;
 pub mod regex_routes;
 pub mod release;
-mod render;
+pub mod render;
 
 use std::path::{Path, PathBuf};
 

@@ -25,6 +25,7 @@ pub struct Ports {
     pub front: u16,
     pub pay_v1: u16,
     pub pay_v2: u16,
+    pub pay_v3: u16,
 }
 
 fn template(name: &str) -> String {
@@ -155,6 +156,7 @@ pub fn bootstrap(
             ("FRONT_PORT", &ports.front.to_string()),
             ("PAY_V1_PORT", &ports.pay_v1.to_string()),
             ("PAY_V2_PORT", &ports.pay_v2.to_string()),
+            ("PAY_V3_PORT", &ports.pay_v3.to_string()),
             ("CANARY_FILTER_SOURCE", &source),
             ("EARLY_STRIP", if early_strip { EARLY_STRIP } else { "" }),
         ],

@@ -46,7 +46,7 @@ impl RuleArgs {
         } else {
             Some(Some(self.when.clone()))
         };
-        Change::Rule(RuleChange {
+        let change = Change::Rule(RuleChange {
             path,
             mode: self.mode.map(|m| match m {
                 ModeArg::All => Mode::All,
@@ -54,7 +54,19 @@ impl RuleArgs {
             }),
             conditions,
             clear: self.clear,
-        })
+        });
+        on_canary(self.canary.as_ref(), change)
+    }
+}
+
+/// `--canary VALUE`: the step on that canary.
+pub fn on_canary(canary: Option<&String>, change: Change) -> Change {
+    match canary {
+        Some(canary) => Change::OnCanary {
+            canary: canary.clone(),
+            change: Box::new(change),
+        },
+        None => change,
     }
 }
 
@@ -84,6 +96,7 @@ impl SimulateArgs {
             seed: self.seed,
             users: self.users,
             weights: self.weights.clone(),
+            canary: self.canary.clone(),
             json: self.json,
         }
     }

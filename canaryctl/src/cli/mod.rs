@@ -2,8 +2,13 @@
 //! translation into the library's plain types. The only module that knows
 //! clap.
 
+pub mod auto;
+mod console;
 mod convert;
 mod parse;
+
+pub use console::ConsoleArgs;
+pub use convert::on_canary;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -22,7 +27,8 @@ use parse::{parse_interval, parse_percent, parse_weight_bp};
              its split, change rules and weights safely, and watch live traffic.",
     after_help = "FILE is the plugin JSON, the ECDS file that Envoy watches (a DiscoveryResponse, \
                   JSON or YAML), or an Istio WasmPlugin manifest; the kind is detected.\n\
-                  Exit status: 0 success, 1 rejected input or failed step, 2 usage error."
+                  Exit status: 0 success, 1 rejected input or failed step, 2 usage error, \
+                  3 rolled back by `auto`."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -58,6 +64,9 @@ pub enum Command {
         /// 0 to 100, at most two decimals ("20", "12.5", "50%").
         #[arg(value_parser = parse_percent)]
         percent: serde_json::Number,
+        /// With several canaries: the one whose weight to set (its value).
+        #[arg(long, value_name = "VALUE")]
+        canary: Option<String>,
         #[command(flatten)]
         wait: WaitArgs,
     },
@@ -69,10 +78,41 @@ pub enum Command {
         file: FileArgs,
         /// The release's name.
         release: String,
+        /// With several canaries: the winner (its value), which stays as
+        /// the only canary, at 100% with no rule.
+        #[arg(long, value_name = "VALUE")]
+        canary: Option<String>,
         #[command(flatten)]
         wait: WaitArgs,
     },
-    /// Undo a release: the canary gets 0% and the rule is cleared.
+    /// Add a canary version to a release (weight 0 unless --weight, no rule). A
+    /// two-version release becomes the "canaries" form: same routing, but its
+    /// counters are then named by value.
+    AddCanary {
+        #[command(flatten)]
+        file: FileArgs,
+        /// The release's name.
+        release: String,
+        /// The new version's routing value.
+        value: String,
+        /// Its weight in percent (default 0).
+        #[arg(long, value_parser = parse_percent)]
+        weight: Option<serde_json::Number>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Remove a canary version from a release with several.
+    RemoveCanary {
+        #[command(flatten)]
+        file: FileArgs,
+        /// The release's name.
+        release: String,
+        /// The version's routing value.
+        value: String,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Undo a release: every canary gets 0% and every rule is cleared.
     Rollback {
         #[command(flatten)]
         file: FileArgs,
@@ -89,6 +129,19 @@ pub enum Command {
     /// Run COMMAND, which puts a new ECDS file in place, and wait for Envoy's
     /// verdict: applied (exit 0), or refused or no answer (exit 1).
     Wait(WaitCommandArgs),
+    /// Step the canary's weight on a schedule, judge each step from the versions'
+    /// health, and complete (exit 0) or roll back (exit 3) without a person.
+    Auto(Box<auto::AutoArgs>),
+    /// Let a run of `auto --manual-promotion` complete the release.
+    Promote(auto::GateArgs),
+    /// Roll the release back now and end its `auto` run (exit 3).
+    Abort(auto::GateArgs),
+    /// Hold an `auto` run at its step.
+    Pause(auto::GateArgs),
+    /// Let a paused `auto` run measure its step again.
+    Resume(auto::GateArgs),
+    /// Serve the release console: a web page and a JSON API over FILE.
+    Console(ConsoleArgs),
 }
 
 /// `--wait` on an edit of an ECDS file.
@@ -172,6 +225,10 @@ pub struct SimulateArgs {
     /// With --users: the weights to try in turn, e.g. 10,20,50 (percent).
     #[arg(long, value_delimiter = ',', value_parser = parse_weight_bp, requires = "users")]
     pub weights: Vec<u32>,
+    /// With --weights and several canaries: the canary (its value) whose
+    /// weight they set; the others keep theirs (default: the first).
+    #[arg(long, value_name = "VALUE", requires = "weights")]
+    pub canary: Option<String>,
     /// Print a JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -212,6 +269,9 @@ pub struct RuleArgs {
     /// Remove the whole rule: path, mode and conditions.
     #[arg(long, conflicts_with_all = ["path_choice", "mode", "when", "no_conditions"])]
     pub clear: bool,
+    /// With several canaries: the one whose rule to change (its value).
+    #[arg(long, value_name = "VALUE")]
+    pub canary: Option<String>,
     #[command(flatten)]
     pub wait: WaitArgs,
 }
@@ -259,6 +319,8 @@ pub struct StatusArgs {
     /// Print JSON (one object per refresh with --watch).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub health: auto::HealthArgs,
 }
 
 #[cfg(test)]

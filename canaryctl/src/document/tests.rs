@@ -32,13 +32,25 @@ spec:
 fn detects_each_kind() {
     let plugin = load("p.json", PLUGIN, None).unwrap();
     assert_eq!(plugin.kind, Kind::Plugin);
-    assert_eq!(plugin.config().unwrap().releases[0].weight_bp, 2000);
+    assert_eq!(
+        plugin.config().unwrap().releases[0]
+            .canaries
+            .first()
+            .weight_bp,
+        2000
+    );
     let ecds = load("e.yaml", &ecds_yaml(PLUGIN), None).unwrap();
     assert_eq!(ecds.kind, Kind::Ecds);
     assert_eq!(ecds.config().unwrap().releases[0].name, "pay");
     let istio = load("w.yaml", WASMPLUGIN, None).unwrap();
     assert_eq!(istio.kind, Kind::Wasmplugin);
-    assert_eq!(istio.config().unwrap().releases[0].weight_bp, 2000);
+    assert_eq!(
+        istio.config().unwrap().releases[0]
+            .canaries
+            .first()
+            .weight_bp,
+        2000
+    );
 }
 
 #[test]
@@ -122,7 +134,13 @@ fn renders_each_kind_keeping_the_rest() {
         "{out}"
     );
     let reread = load("e.yaml", &out, None).unwrap();
-    assert_eq!(reread.config().unwrap().releases[0].weight_bp, 5000);
+    assert_eq!(
+        reread.config().unwrap().releases[0]
+            .canaries
+            .first()
+            .weight_bp,
+        5000
+    );
 
     let istio = load("w.yaml", WASMPLUGIN, None).unwrap();
     let out = istio.render(&with_weight(&istio, 50)).unwrap();
@@ -133,6 +151,8 @@ fn renders_each_kind_keeping_the_rest() {
             .config()
             .unwrap()
             .releases[0]
+            .canaries
+            .first()
             .weight_bp,
         5000
     );

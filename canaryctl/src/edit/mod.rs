@@ -20,6 +20,6 @@ pub mod when;
 
 pub use change::{Change, RuleChange};
 pub use plan::{plan, Edit};
-pub use report::{EditReport, FieldChange};
+pub use report::{changes, CanaryChange, EditReport, FieldChange};
 pub use run::{run, WaitFor};
 pub use start::Start;

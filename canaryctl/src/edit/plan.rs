@@ -12,6 +12,7 @@ use crate::edit::change::{apply, Change};
 use crate::edit::report::{changes, next_steps, EditReport};
 use crate::edit::start;
 use crate::error::{CliError, Result};
+use crate::history;
 
 /// A planned edit: the new text of the file, the hash of the content it was
 /// planned on, and the report.
@@ -37,6 +38,25 @@ impl Edit {
     /// that Envoy rebuilds it (and reloads its workers).
     pub fn filter_changes(&self) -> bool {
         self.before.ecds_filter() != self.after.ecds_filter()
+    }
+
+    /// This edit as an entry of the file's history, to append after
+    /// [`Edit::commit`].
+    pub fn history_entry(&self, source: history::Source) -> history::Entry {
+        let mut entry = history::Entry::new(source, Some(&self.report.release), self.after.hash());
+        entry.changes = self
+            .report
+            .changes
+            .iter()
+            .map(history::FieldChange::from)
+            .chain(
+                self.report
+                    .canary_changes
+                    .iter()
+                    .map(history::FieldChange::from),
+            )
+            .collect();
+        entry
     }
 
     /// Writes the new text atomically, unless the file changed since it was
@@ -107,7 +127,7 @@ pub fn plan(document: &Document, name: &str, change: &Change) -> Result<Edit> {
     let original = plugin.to_string();
     let release = release_object(&mut plugin, index)
         .ok_or_else(|| CliError::in_file(path, format!("releases[{index}]: expected an object")))?;
-    apply(change, release);
+    apply(change, release).map_err(|e| CliError::in_file(path, format!("{name}: {e}")))?;
     // The filter's checks on the edited config, before anything is written.
     let plugin_json = serde_json::to_vec(&plugin).map_err(|e| CliError::new(e.to_string()))?;
     let after = Config::from_json(&plugin_json).map_err(|e| CliError::in_file(path, e))?;
@@ -124,15 +144,17 @@ pub fn plan(document: &Document, name: &str, change: &Change) -> Result<Edit> {
         (None, document.clone())
     };
     let file_word = start::shell_word(&path.to_string_lossy());
+    let (changes, canary_changes) = if rewrites {
+        changes(old, new)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let report = EditReport {
         file: path.display().to_string(),
         release: name.to_string(),
         rewrites,
-        changes: if rewrites {
-            changes(old, new)
-        } else {
-            Vec::new()
-        },
+        changes,
+        canary_changes,
         state: start::state(new),
         moved: match change {
             Change::Start(start) => start.moved(old),

@@ -11,6 +11,7 @@ use crate::document::{Document, Kind};
 use crate::edit::change::Change;
 use crate::edit::plan::plan;
 use crate::error::{CliError, Result};
+use crate::history;
 
 /// `--wait`: after the write, wait (up to `timeout`) for Envoy's verdict
 /// at `admin`.
@@ -52,6 +53,16 @@ pub fn run(
         _ => None,
     };
     edit.commit()?;
+    if edit.new_text().is_some() {
+        // Where a console keeps FILE's history, it names canaryctl as this
+        // change's author; a history that cannot be written does not undo
+        // the edit.
+        if let Err(error) =
+            history::append_if_kept(path, &edit.history_entry(history::Source::Canaryctl))
+        {
+            let _ = writeln!(std::io::stderr(), "canaryctl: warning: {error}");
+        }
+    }
     write!(out, "{}", edit.report.to_text())?;
     let Some(wait) = wait else {
         return Ok(());

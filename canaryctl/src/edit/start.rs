@@ -26,29 +26,51 @@ enum Serving<'r> {
 }
 
 fn serving(release: &Release) -> Serving<'_> {
-    match (release.weight_bp, &release.rule) {
-        (10_000, _) => Serving::All(&release.canary),
-        (0, None) => Serving::All(&release.baseline),
-        _ => Serving::Both,
+    let canaries = &release.canaries;
+    if let Some(all) = canaries.iter().find(|c| c.weight_bp == 10_000) {
+        return Serving::All(&all.value);
     }
+    if canaries
+        .iter()
+        .all(|c| c.weight_bp == 0 && c.rule.is_none())
+    {
+        return Serving::All(&release.baseline);
+    }
+    Serving::Both
 }
 
+/// One canary left, at 100% with no rule.
 fn is_complete(release: &Release) -> bool {
-    release.weight_bp == 10_000 && release.rule.is_none()
+    let first = release.canaries.first();
+    release.canaries.len() == 1 && first.weight_bp == 10_000 && first.rule.is_none()
 }
 
-/// "weight 20%, rule header env equals test", as the other edits say it.
+/// "weight 20%, rule header env equals test", as the other edits say it;
+/// with several canaries, each: "v2 weight 10%, rule none; v3 weight 5%, ...".
 pub fn state(release: &Release) -> String {
-    format!(
-        "weight {}, rule {}",
-        describe::percent(release.weight_bp),
-        describe::rule(release.rule.as_ref())
-    )
+    let one = |c: &canary_core::Canary| {
+        format!(
+            "weight {}, rule {}",
+            describe::percent(c.weight_bp),
+            describe::rule(c.rule.as_ref())
+        )
+    };
+    if !release.tagged {
+        return one(release.canaries.first());
+    }
+    let each: Vec<String> = release
+        .canaries
+        .iter()
+        .map(|c| format!("{} {}", c.value, one(c)))
+        .collect();
+    each.join("; ")
 }
 
 impl Start {
     fn new_baseline<'s>(&'s self, release: &'s Release) -> &'s str {
-        self.baseline.as_deref().unwrap_or(&release.canary)
+        self.baseline
+            .as_deref()
+            .unwrap_or(&release.canaries.first().value)
     }
 
     /// The step with its baseline filled in, or why it must not run.
@@ -83,7 +105,8 @@ impl Start {
             Serving::All(version) => format!("went to {version}"),
             Serving::Both => format!(
                 "were split between {} and {}",
-                before.baseline, before.canary
+                before.baseline,
+                canary_values(before)
             ),
         };
         Some(format!(
@@ -93,9 +116,17 @@ impl Start {
     }
 }
 
+/// The canaries' values, "v2" or "v2, v3".
+fn canary_values(release: &Release) -> String {
+    let values: Vec<&str> = release.canaries.iter().map(|c| c.value.as_str()).collect();
+    values.join(", ")
+}
+
 /// Why an unfinished release is not started without --force.
 fn not_complete(release: &Release, new_baseline: &str, default_baseline: bool) -> String {
-    let (name, baseline, canary) = (&release.name, &release.baseline, &release.canary);
+    // Several canaries read as one list ("v2, v3"), which is never the
+    // one new baseline: their users all move.
+    let (name, baseline, canary) = (&release.name, &release.baseline, &canary_values(release));
     let head = format!("{name} is not complete ({})", state(release));
     let body = match serving(release) {
         Serving::All(version) if version == new_baseline => format!(
@@ -135,7 +166,11 @@ fn not_complete(release: &Release, new_baseline: &str, default_baseline: bool) -
 
 /// What comes after a start.
 pub fn next_steps(release: &Release, file: &str) -> String {
-    let (name, baseline, canary) = (&release.name, &release.baseline, &release.canary);
+    let (name, baseline, canary) = (
+        &release.name,
+        &release.baseline,
+        &release.canaries.first().value,
+    );
     let name_word = shell_word(name);
     format!(
         "{name}: next release started: every request goes to {baseline}, the baseline; {canary} gets none yet.\n\

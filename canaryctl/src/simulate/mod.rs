@@ -36,6 +36,9 @@ pub struct SimulateOptions {
     pub users: Option<u64>,
     /// With `users`: the weights to try, in basis points.
     pub weights: Vec<u32>,
+    /// With `weights` and several canaries: the canary (its value) they
+    /// set; `None`: the first.
+    pub canary: Option<String>,
     pub json: bool,
 }
 
@@ -95,7 +98,7 @@ pub fn run(args: &SimulateOptions, out: &mut dyn Write) -> Result<()> {
         }
     }
     if let Some(count) = args.users {
-        let table = users::table(&config, &spec, count, &args.weights)
+        let table = users::table(&config, &spec, count, &args.weights, args.canary.as_deref())
             .map_err(|e| CliError::in_file(&document.path, e))?;
         if args.json {
             report.users = Some(table.report());

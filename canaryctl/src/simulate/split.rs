@@ -14,7 +14,10 @@ pub struct Split {
     /// The release that covered the request, with its baseline and canary.
     pub release: Option<(String, String, String)>,
     pub baseline: u64,
+    /// On any canary.
     pub canary: u64,
+    /// Several canaries: each one's value and count, in the release's order.
+    pub by_canary: Vec<(String, u64)>,
     pub rule: u64,
     pub sticky: u64,
     pub weight: u64,
@@ -36,9 +39,18 @@ pub fn split(config: &Config, spec: &RequestSpec, requests: u64, seed: u64) -> S
     let request = Request::new(&borrowed);
     let mut rng = Rng::new(seed);
     let mut split = Split {
-        release: spec
+        release: spec.release(config).map(|r| {
+            (
+                r.name.clone(),
+                r.baseline.clone(),
+                r.canaries.first().value.clone(),
+            )
+        }),
+        by_canary: spec
             .release(config)
-            .map(|r| (r.name.clone(), r.baseline.clone(), r.canary.clone())),
+            .filter(|r| r.tagged)
+            .map(|r| r.canaries.iter().map(|c| (c.value.clone(), 0)).collect())
+            .unwrap_or_default(),
         ..Split::default()
     };
     for _ in 0..requests {
@@ -47,7 +59,12 @@ pub fn split(config: &Config, spec: &RequestSpec, requests: u64, seed: u64) -> S
         };
         match outcome.version {
             Version::Baseline => split.baseline += 1,
-            Version::Canary => split.canary += 1,
+            Version::Canary => {
+                split.canary += 1;
+                if let Some((_, count)) = split.by_canary.get_mut(outcome.canary) {
+                    *count += 1;
+                }
+            }
         }
         match outcome.reason {
             Reason::Rule => split.rule += 1,
@@ -99,7 +116,11 @@ pub struct Reasons {
 pub struct SplitReport {
     pub count: u64,
     pub baseline: VersionCount,
+    /// Every canary together.
     pub canary: VersionCount,
+    /// Several canaries: each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub canaries: Vec<VersionCount>,
     pub reasons: Reasons,
 }
 
@@ -122,6 +143,15 @@ impl Split {
                 count: self.canary,
                 share: share(self.canary, total),
             },
+            canaries: self
+                .by_canary
+                .iter()
+                .map(|(value, count)| VersionCount {
+                    version: Some(value.clone()),
+                    count: *count,
+                    share: share(*count, total),
+                })
+                .collect(),
             reasons: Reasons {
                 rule: self.rule,
                 sticky: self.sticky,
@@ -145,12 +175,20 @@ impl Split {
                 bar(count, total)
             )
         };
+        let canaries = if self.by_canary.is_empty() {
+            line("canary", canary, self.canary)
+        } else {
+            self.by_canary
+                .iter()
+                .map(|(value, count)| line("canary", value, *count))
+                .collect()
+        };
         format!(
             "{name} on {} GET {}: {total} requests, seed {seed}\n{}{}  reasons: rule {}, sticky {}, weight {}\n",
             spec.host,
             spec.path,
             line("baseline", baseline, self.baseline),
-            line("canary", canary, self.canary),
+            canaries,
             self.rule,
             self.sticky,
             self.weight,

@@ -1,7 +1,11 @@
 //! `simulate --users`: where N synthetic users of a sticky release sit, at
 //! one or more weights, and whether raising the weight moves anyone from
 //! the canary back to the baseline (it must not: a user is on the canary
-//! exactly when their fixed bucket is below the weight).
+//! exactly when their fixed bucket is below the weight). With several
+//! canaries the weights are one canary's (`--canary`), the others keep
+//! theirs, and each canary's users are shown.
+
+use std::collections::BTreeMap;
 
 use canary_core::{decide, Config, Request, Rng, Version};
 use serde::Serialize;
@@ -17,7 +21,10 @@ const MAX_USERS: u64 = 10_000_000;
 pub struct Row {
     pub weight_bp: u32,
     pub baseline: u64,
+    /// On any canary.
     pub canary: u64,
+    /// On each canary, in the release's order.
+    pub by_canary: Vec<u64>,
     /// Users on the canary at the previous row and on the baseline now;
     /// `None` for the first row.
     pub moved_back: Option<u64>,
@@ -28,6 +35,9 @@ pub struct Table {
     release: String,
     key: String,
     users: u64,
+    /// Several canaries: their values, and the one the weights set.
+    canaries: Vec<String>,
+    varied: Option<String>,
     pub rows: Vec<Row>,
 }
 
@@ -48,6 +58,9 @@ pub struct RowReport {
     pub baseline: u64,
     pub canary: u64,
     pub moved_back: Option<u64>,
+    /// Several canaries: the users on each, by value.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub canaries: BTreeMap<String, u64>,
 }
 
 /// One synthetic user's key.
@@ -60,6 +73,7 @@ pub fn table(
     spec: &RequestSpec,
     users: u64,
     weights: &[u32],
+    canary: Option<&str>,
 ) -> Result<Table, String> {
     if users == 0 || users > MAX_USERS {
         return Err(format!("--users: give 1 to {MAX_USERS} users"));
@@ -82,11 +96,26 @@ pub fn table(
         .iter()
         .position(|r| r.name == release.name)
         .ok_or("the release vanished")?;
+    let varied = match canary {
+        None => 0,
+        Some(value) => release
+            .canaries
+            .find(value)
+            .map(|(position, _)| position)
+            .ok_or_else(|| {
+                format!(
+                    "--canary {value}: release \"{}\" has no such canary",
+                    release.name
+                )
+            })?,
+    };
+    let configured = release.canaries.get(varied).map_or(0, |c| c.weight_bp);
     let weights = if weights.is_empty() {
-        vec![release.weight_bp]
+        vec![configured]
     } else {
         weights.to_vec()
     };
+    let count = release.canaries.len();
     let mut rows = Vec::with_capacity(weights.len());
     let mut previous: Option<Vec<bool>> = None;
     // The sticky key decides, so the roll never matters; seeded anyway.
@@ -94,8 +123,11 @@ pub fn table(
     for weight_bp in weights {
         let mut at_weight = config.clone();
         if let Some(r) = at_weight.releases.get_mut(index) {
-            r.weight_bp = weight_bp;
+            if let Some(varied) = r.canaries.iter_mut().nth(varied) {
+                varied.weight_bp = weight_bp;
+            }
         }
+        let mut by_canary = vec![0u64; count];
         let mut on_canary = Vec::with_capacity(users as usize);
         let mut moved_back = 0;
         for i in 1..=users {
@@ -104,8 +136,14 @@ pub fn table(
                 .iter()
                 .map(|(n, v)| (n.as_slice(), v.as_slice()))
                 .collect();
-            let canary = decide(&at_weight, &Request::new(&borrowed), rng.roll())
-                .is_some_and(|o| o.version == Version::Canary);
+            let outcome = decide(&at_weight, &Request::new(&borrowed), rng.roll());
+            let canary = outcome.is_some_and(|o| o.version == Version::Canary);
+            if let Some(slot) = outcome
+                .filter(|o| o.version == Version::Canary)
+                .and_then(|o| by_canary.get_mut(o.canary))
+            {
+                *slot += 1;
+            }
             let was_canary = previous
                 .as_ref()
                 .and_then(|p| p.get(on_canary.len()))
@@ -120,14 +158,24 @@ pub fn table(
             weight_bp,
             baseline: users - canary,
             canary,
+            by_canary,
             moved_back: previous.is_some().then_some(moved_back),
         });
         previous = Some(on_canary);
     }
+    let several = release.tagged && count > 1;
     Ok(Table {
         release: release.name.clone(),
         key,
         users,
+        canaries: if several {
+            release.canaries.iter().map(|c| c.value.clone()).collect()
+        } else {
+            Vec::new()
+        },
+        varied: several
+            .then(|| release.canaries.get(varied).map(|c| c.value.clone()))
+            .flatten(),
         rows,
     })
 }
@@ -151,6 +199,9 @@ impl Table {
     }
 
     pub fn to_text(&self) -> String {
+        if !self.canaries.is_empty() {
+            return self.several_to_text();
+        }
         let mut text = format!(
             "{}: {} users (keys user-1..user-{}) by {}\n  {:<8}{:>18}{:>18}  {}\n",
             self.release,
@@ -185,6 +236,39 @@ impl Table {
         text
     }
 
+    /// One column per version; the weights are those of `varied`.
+    fn several_to_text(&self) -> String {
+        let varied = self.varied.as_deref().unwrap_or("?");
+        let mut text = format!(
+            "{}: {} users (keys user-1..user-{}) by {}; weights of {varied}, the others as configured\n  {:<8}{:>18}",
+            self.release, self.users, self.users, self.key, "weight", "baseline"
+        );
+        for value in &self.canaries {
+            text.push_str(&format!("{value:>18}"));
+        }
+        text.push_str("  moved canary->baseline\n");
+        for row in &self.rows {
+            let cell = |n: u64| format!("{n} ({:.1}%)", share(n, self.users));
+            text.push_str(&format!(
+                "  {:<8}{:>18}",
+                describe::percent(row.weight_bp),
+                cell(row.baseline)
+            ));
+            for n in &row.by_canary {
+                text.push_str(&format!("{:>18}", cell(*n)));
+            }
+            let moved = row.moved_back.map_or("-".to_string(), |n| n.to_string());
+            text.push_str(&format!("  {moved}\n"));
+        }
+        if self.rose() {
+            text.push_str(&match self.moved_back_while_rising() {
+                0 => format!("no user moved from a canary back to baseline as {varied}'s weight rose\n"),
+                n => format!("WARNING: {n} users moved from a canary back to baseline as {varied}'s weight rose\n"),
+            });
+        }
+        text
+    }
+
     pub fn report(&self) -> UsersReport {
         UsersReport {
             release: self.release.clone(),
@@ -198,6 +282,12 @@ impl Table {
                     baseline: row.baseline,
                     canary: row.canary,
                     moved_back: row.moved_back,
+                    canaries: self
+                        .canaries
+                        .iter()
+                        .cloned()
+                        .zip(row.by_canary.iter().copied())
+                        .collect(),
                 })
                 .collect(),
             moved_back_while_rising: self.moved_back_while_rising(),
@@ -222,7 +312,14 @@ mod tests {
     #[test]
     fn raising_the_weight_moves_no_user_back() {
         let config = Config::from_json(STICKY).unwrap();
-        let table = table(&config, &spec(&config), 2000, &[1000, 2000, 5000, 10_000]).unwrap();
+        let table = table(
+            &config,
+            &spec(&config),
+            2000,
+            &[1000, 2000, 5000, 10_000],
+            None,
+        )
+        .unwrap();
         assert_eq!(table.rows[0].moved_back, None);
         for row in &table.rows[1..] {
             assert_eq!(row.moved_back, Some(0));
@@ -240,7 +337,7 @@ mod tests {
     #[test]
     fn lowering_the_weight_is_reported_not_flagged() {
         let config = Config::from_json(STICKY).unwrap();
-        let table = table(&config, &spec(&config), 500, &[5000, 1000]).unwrap();
+        let table = table(&config, &spec(&config), 500, &[5000, 1000], None).unwrap();
         assert!(table.rows[1].moved_back.unwrap() > 0);
         assert!(!table.to_text().contains("WARNING"));
         assert_eq!(table.report().moved_back_while_rising, 0);
@@ -252,8 +349,8 @@ mod tests {
             br#"{"releases":[{"name":"pay","header":"x-v","baseline":"v1","canary":"v2"}]}"#,
         )
         .unwrap();
-        let err = table(&config, &spec(&config), 10, &[]).unwrap_err();
+        let err = table(&config, &spec(&config), 10, &[], None).unwrap_err();
         assert!(err.contains("not sticky"), "{err}");
-        assert!(table(&config, &spec(&config), 0, &[]).is_err());
+        assert!(table(&config, &spec(&config), 0, &[], None).is_err());
     }
 }

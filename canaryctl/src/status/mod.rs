@@ -2,6 +2,7 @@
 //! Envoy's admin `/stats`; with `--watch`, refreshed in place and with the
 //! split over the last interval beside the totals.
 
+pub mod health;
 pub mod stats;
 
 use std::io::{IsTerminal, Write};
@@ -85,6 +86,36 @@ pub fn render(now: &Counters, interval: Option<(&Counters, f64)>) -> Vec<String>
             line.push_str(&format!("   {:<8}{}", "", release_columns(&recent)));
         }
         lines.push(line);
+        // Several canaries: one line each, under the release's.
+        for (tag, counts) in now.tags.get(name).into_iter().flatten() {
+            let total = counts.total();
+            let mut line = format!(
+                "{:<width$} {:>20} {:>20} {:>9}",
+                format!("  {tag}"),
+                "",
+                cell(
+                    total,
+                    now.releases.get(name).map_or(0, ReleaseCounts::total)
+                ),
+                ""
+            );
+            if let Some((delta, _)) = interval {
+                let recent = delta
+                    .tags
+                    .get(name)
+                    .and_then(|t| t.get(tag))
+                    .map_or(0, |c| c.total());
+                let of = delta.releases.get(name).map_or(0, ReleaseCounts::total);
+                line.push_str(&format!(
+                    "   {:<8}{:>20} {:>20} {:>9}",
+                    "",
+                    "",
+                    cell(recent, of),
+                    ""
+                ));
+            }
+            lines.push(line.trim_end().to_string());
+        }
     }
     let mut footer = format!("requests no release covers: {}", now.no_release);
     if let Some((delta, _)) = interval {
@@ -196,6 +227,28 @@ impl Screen {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_tagged_canary_has_a_line_under_its_release() {
+        let now = Counters::parse("wasmcustom.canary.pay.baseline.weight: 70\nwasmcustom.canary.pay.tag.v2.rule: 20\nwasmcustom.canary.pay.tag.v3.weight: 10\n");
+        let lines = render(&now, None);
+        assert!(
+            lines[1].contains("70 (70.0%)") && lines[1].contains("30 (30.0%)"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[2].starts_with("  v2") && lines[2].contains("20 (20.0%)"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[3].starts_with("  v3") && lines[3].contains("10 (10.0%)"),
+            "{lines:?}"
+        );
+        let later = Counters::parse("wasmcustom.canary.pay.baseline.weight: 70\nwasmcustom.canary.pay.tag.v2.rule: 20\nwasmcustom.canary.pay.tag.v3.weight: 20\n");
+        let delta = later.since(&now);
+        let lines = render(&later, Some((&delta, 2.0)));
+        assert!(lines[3].ends_with("10 (100.0%)"), "{lines:?}");
+    }
 
     #[test]
     fn table_and_interval_columns() {

@@ -1,5 +1,7 @@
 //! The filter's counters as Envoy's `/stats` lists them:
-//! `wasmcustom.canary.<release>.<baseline|canary>.<rule|sticky|weight>: N`
+//! `wasmcustom.canary.<release>.<baseline|canary>.<rule|sticky|weight>: N`,
+//! for a release with several canaries
+//! `wasmcustom.canary.<release>.tag.<value>.<rule|sticky|weight>: N`,
 //! and `wasmcustom.canary.no_release: N`. The names are the core's
 //! ([`CounterName`]); this reads and sums them.
 
@@ -62,10 +64,14 @@ pub struct ByReasonReport {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReleaseReport {
     pub baseline: ByReasonReport,
+    /// Every canary together, for a release with several.
     pub canary: ByReasonReport,
     pub total: u64,
-    /// Percent; `None` before the first request.
+    /// Percent of every canary together; `None` before the first request.
     pub canary_share: Option<f64>,
+    /// A release with several canaries: each, by its value.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, ByReasonReport>,
 }
 
 /// `status --json`: one sample, and with `--watch` the last interval too.
@@ -83,6 +89,7 @@ pub struct CountersReport {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ReleaseCounts {
     pub baseline: ByReason,
+    /// Every canary of the release together.
     pub canary: ByReason,
 }
 
@@ -101,6 +108,9 @@ impl ReleaseCounts {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Counters {
     pub releases: BTreeMap<String, ReleaseCounts>,
+    /// Releases with several canaries: release → canary value → counts
+    /// (also summed into the release's `canary`).
+    pub tags: BTreeMap<String, BTreeMap<String, ByReason>>,
     pub no_release: u64,
     /// Plugins a worker refused because they would share a VM with other
     /// settings: Envoy then skips them.
@@ -108,6 +118,27 @@ pub struct Counters {
 }
 
 impl Counters {
+    /// The requests `release` routed to its version `value`, by reason;
+    /// zero for a version the counters do not hold.
+    pub fn version(&self, release: &canary_core::Release, value: &str) -> ByReason {
+        let counts = self
+            .releases
+            .get(&release.name)
+            .copied()
+            .unwrap_or_default();
+        if value == release.baseline {
+            counts.baseline
+        } else if release.tagged {
+            self.tags
+                .get(&release.name)
+                .and_then(|tags| tags.get(value))
+                .copied()
+                .unwrap_or_default()
+        } else {
+            counts.canary
+        }
+    }
+
     /// Reads the text format of `/stats`; other lines are ignored.
     pub fn parse(text: &str) -> Counters {
         let mut counters = Counters::default();
@@ -136,6 +167,16 @@ impl Counters {
                     };
                     *by_reason.slot(reason) = value;
                 }
+                CounterName::Tagged {
+                    release,
+                    value: tag,
+                    reason,
+                } => {
+                    let counts = counters.releases.entry(release.to_string()).or_default();
+                    *counts.canary.slot(reason) += value;
+                    let tags = counters.tags.entry(release.to_string()).or_default();
+                    *tags.entry(tag.to_string()).or_default().slot(reason) = value;
+                }
             }
         }
         counters
@@ -155,6 +196,21 @@ impl Counters {
                 (name.clone(), delta)
             })
             .collect();
+        let tags = self
+            .tags
+            .iter()
+            .map(|(name, now)| {
+                let then = earlier.tags.get(name);
+                let delta = now
+                    .iter()
+                    .map(|(tag, counts)| {
+                        let before = then.and_then(|t| t.get(tag)).copied().unwrap_or_default();
+                        (tag.clone(), counts.minus(&before))
+                    })
+                    .collect();
+                (name.clone(), delta)
+            })
+            .collect();
         let no_release = if self.no_release >= earlier.no_release {
             self.no_release - earlier.no_release
         } else {
@@ -162,6 +218,7 @@ impl Counters {
         };
         Counters {
             releases,
+            tags,
             no_release,
             // A count of configurations, not traffic: the total matters.
             refused_plugin: self.refused_plugin,
@@ -178,6 +235,11 @@ impl Counters {
                     canary: counts.canary.report(),
                     total: counts.total(),
                     canary_share: counts.canary_share(),
+                    tags: self
+                        .tags
+                        .get(name)
+                        .map(|tags| tags.iter().map(|(t, c)| (t.clone(), c.report())).collect())
+                        .unwrap_or_default(),
                 };
                 (name.clone(), report)
             })
@@ -246,5 +308,30 @@ cluster.x.upstream_rq: 7
         // Went down: Envoy restarted, so the new value is what happened since.
         assert_eq!(delta.no_release, 1);
         assert_eq!(delta.report().releases["pay-service"].baseline.total, 30);
+    }
+
+    #[test]
+    fn tagged_canaries_are_counted_each_and_together() {
+        let text = "\
+wasmcustom.canary.pay.baseline.weight: 70
+wasmcustom.canary.pay.tag.v2.rule: 5
+wasmcustom.canary.pay.tag.v2.weight: 15
+wasmcustom.canary.pay.tag.v3.sticky: 10
+";
+        let counters = Counters::parse(text);
+        let pay = counters.releases["pay"];
+        assert_eq!(pay.canary.total(), 30);
+        assert_eq!(pay.canary_share(), Some(30.0));
+        assert_eq!(counters.tags["pay"]["v2"].total(), 20);
+        assert_eq!(counters.tags["pay"]["v3"].sticky, 10);
+        let later = Counters::parse(&text.replace("v3.sticky: 10", "v3.sticky: 16"));
+        let delta = later.since(&counters);
+        assert_eq!(delta.tags["pay"]["v3"].sticky, 6);
+        assert_eq!(delta.tags["pay"]["v2"].total(), 0);
+        let report = counters.report();
+        assert_eq!(report.releases["pay"].tags["v2"].total, 20);
+        assert!(Counters::parse(STATS).report().releases["pay-service"]
+            .tags
+            .is_empty());
     }
 }

@@ -1,17 +1,15 @@
 //! Phase two: validate the raw config and precompile it. Every error names
 //! its place (`releases[0].conditions[1].op`) and says what would be right.
 
-use serde_json::Number;
-
-use super::compiled::{Config, Mode, PathMatch, Release, Rule, Sticky};
-use super::conditions::compile_condition;
+use super::compiled::{Config, Release, Sticky};
 use super::error::{ConfigError, Result};
-use super::fields::{compile_regex, cookie_name, header_name};
-use super::limits::{MAX_CONDITIONS, MAX_HOSTS_PER_RELEASE, MAX_RELEASES};
-use super::raw::{RawConfig, RawPath, RawRelease, RawSticky};
+use super::fields::{cookie_name, header_name};
+use super::limits::{MAX_HOSTS_PER_RELEASE, MAX_RELEASES};
+use super::raw::{RawConfig, RawRelease, RawSticky};
+use super::versions::{compile_versions, header_value, RawVersions};
 use crate::hosts::{Claim, HostIndex};
 use crate::metric_names::{is_valid_release_name, same_prometheus_name, MAX_RELEASE_NAME_LEN};
-use crate::validation;
+use crate::version::{Reason, Version};
 
 /// Headers whose overwriting would break the request rather than route it.
 const RESERVED_HEADERS: [&str; 8] = [
@@ -84,11 +82,24 @@ pub fn compile(raw: RawConfig) -> Result<Config> {
         }
         releases.push(release);
     }
+    number_extra_slots(&mut releases);
     Ok(Config {
         hosts: index_hosts(&releases)?,
         releases,
         routing_headers,
     })
+}
+
+/// The counters of canaries after the first come after every release's
+/// fixed block and the no-release counter, release by release, so the
+/// two-version form's slots stay where they were.
+fn number_extra_slots(releases: &mut [Release]) {
+    // As `plan::CounterSlot` counts: a fixed block per release, then one.
+    let mut next = releases.len() * Version::COUNT * Reason::COUNT + 1;
+    for release in releases {
+        release.first_extra_slot = next;
+        next += release.canaries.len().saturating_sub(1) * Reason::COUNT;
+    }
 }
 
 /// The host index over every release; overlapping claims are errors at
@@ -131,58 +142,26 @@ fn compile_release(raw: RawRelease, at: &str) -> Result<Release> {
         ));
     }
     let baseline = header_value(raw.baseline, &field("baseline"))?;
-    let canary = header_value(raw.canary, &field("canary"))?;
-    if baseline == canary {
-        return Err(ConfigError::new(
-            field("canary"),
-            format!("must differ from baseline (both are \"{canary}\")"),
-        ));
-    }
-    let mode = match raw.mode.as_deref() {
-        None | Some("all") => Mode::All,
-        Some("any") => Mode::Any,
-        Some(other) => {
-            return Err(ConfigError::new(
-                field("mode"),
-                format!("unknown mode \"{other}\", expected \"all\" or \"any\""),
-            ))
-        }
+    let versions = RawVersions {
+        canary: raw.canary,
+        canaries: raw.canaries,
+        rule: raw.rule,
+        weight: raw.weight,
     };
-    let path = raw
-        .path
-        .map(|p| compile_path(p, &field("path")))
-        .transpose()?;
-    let raw_conditions = raw.conditions.unwrap_or_default();
-    if raw_conditions.len() > MAX_CONDITIONS {
-        return Err(ConfigError::new(
-            field("conditions"),
-            format!(
-                "{} conditions; the limit is {MAX_CONDITIONS}",
-                raw_conditions.len()
-            ),
-        ));
-    }
-    let mut conditions = Vec::with_capacity(raw_conditions.len());
-    for (c, raw) in raw_conditions.into_iter().enumerate() {
-        conditions.push(compile_condition(raw, &format!("{at}.conditions[{c}]"))?);
-    }
-    let rule = (path.is_some() || !conditions.is_empty()).then_some(Rule {
-        path,
-        mode,
-        conditions,
-    });
+    let (canaries, tagged) = compile_versions(versions, &baseline, at)?;
     Ok(Release {
         name,
         hosts,
         header,
         baseline,
-        canary,
-        rule,
-        weight_bp: weight_basis_points(raw.weight, &field("weight"))?,
+        canaries,
+        tagged,
         sticky: raw
             .sticky
             .map(|s| compile_sticky(s, &field("sticky")))
             .transpose()?,
+        // Set once every release is known (`number_extra_slots`).
+        first_extra_slot: 0,
     })
 }
 
@@ -238,48 +217,6 @@ fn compile_hosts(raw: Vec<String>, at: &str) -> Result<Vec<String>> {
     Ok(hosts)
 }
 
-/// A routing value: visible ASCII, so it is a valid header value, cluster
-/// name and Istio match value alike.
-fn header_value(value: String, at: &str) -> Result<String> {
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ConfigError::new(
-            at,
-            format!("\"{value}\" must be non-empty visible ASCII without spaces (it is written as a header value)"),
-        ));
-    }
-    Ok(value)
-}
-
-fn compile_path(raw: RawPath, at: &str) -> Result<PathMatch> {
-    match (raw.exact, raw.prefix, raw.regex) {
-        (Some(exact), None, None) => {
-            Ok(PathMatch::Exact(slash_path(exact, &format!("{at}.exact"))?))
-        }
-        (None, Some(prefix), None) => Ok(PathMatch::Prefix(slash_path(
-            prefix,
-            &format!("{at}.prefix"),
-        )?)),
-        (None, None, Some(regex)) => Ok(PathMatch::Regex(compile_regex(
-            &regex,
-            &format!("{at}.regex"),
-        )?)),
-        _ => Err(ConfigError::new(
-            at,
-            "set exactly one of \"exact\", \"prefix\" or \"regex\"",
-        )),
-    }
-}
-
-fn slash_path(path: String, at: &str) -> Result<String> {
-    if !path.starts_with('/') {
-        return Err(ConfigError::new(
-            at,
-            format!("\"{path}\" must start with '/'"),
-        ));
-    }
-    Ok(path)
-}
-
 fn compile_sticky(raw: RawSticky, at: &str) -> Result<Sticky> {
     match (raw.header, raw.cookie) {
         (Some(header), None) => Ok(Sticky::Header(header_name(
@@ -295,11 +232,4 @@ fn compile_sticky(raw: RawSticky, at: &str) -> Result<Sticky> {
             "set exactly one of \"header\" or \"cookie\"",
         )),
     }
-}
-
-/// The weight as basis points, by the rule tools check it with too.
-fn weight_basis_points(weight: Option<Number>, at: &str) -> Result<u32> {
-    let Some(number) = weight else { return Ok(0) };
-    validation::weight_basis_points(number.as_f64().unwrap_or(f64::NAN))
-        .map_err(|e| ConfigError::new(at, format!("{number} {e}")))
 }

@@ -26,7 +26,9 @@ impl Config {
     }
 }
 
-/// One release: a service's baseline and canary, and how traffic is split.
+/// One release: a service's baseline and its canaries, and how traffic is
+/// split. The two-version form (`canary`) compiles to one canary, so both
+/// forms share one decision and one bucket layout.
 #[derive(Debug, Clone)]
 pub struct Release {
     pub name: String,
@@ -35,11 +37,84 @@ pub struct Release {
     /// Routing header name, lower-cased.
     pub header: String,
     pub baseline: String,
-    pub canary: String,
-    pub rule: Option<Rule>,
-    /// Canary share for requests outside the rule, in basis points (0..=10000).
-    pub weight_bp: u32,
+    /// 1 to `MAX_CANARIES`, in priority order; their weights sum to at
+    /// most 10000 basis points.
+    pub canaries: Canaries,
+    /// Written in the `canaries` form: its canaries' counters are named by
+    /// their values (`canary.<release>.tag.<value>.<reason>`).
+    pub tagged: bool,
     pub sticky: Option<Sticky>,
+    /// Where the counters of canaries after the first start in the
+    /// counter table (see `plan::CounterSlot`).
+    pub(crate) first_extra_slot: usize,
+}
+
+/// A release's canaries: never empty, so the first is always there.
+#[derive(Debug, Clone)]
+pub struct Canaries {
+    first: Canary,
+    rest: Vec<Canary>,
+}
+
+impl Canaries {
+    pub(super) fn new(first: Canary, rest: Vec<Canary>) -> Self {
+        Self { first, rest }
+    }
+
+    /// The first: the only one in the two-version form.
+    pub fn first(&self) -> &Canary {
+        &self.first
+    }
+
+    /// The canaries after the first, for the decision's fast path (the
+    /// two-version form has none).
+    pub(crate) fn rest(&self) -> &[Canary] {
+        &self.rest
+    }
+
+    /// The canary at `position` in the list.
+    pub fn get(&self, position: usize) -> Option<&Canary> {
+        match position.checked_sub(1) {
+            None => Some(&self.first),
+            Some(later) => self.rest.get(later),
+        }
+    }
+
+    /// In priority order.
+    pub fn iter(&self) -> impl Iterator<Item = &Canary> + '_ {
+        std::iter::once(&self.first).chain(&self.rest)
+    }
+
+    /// For tools that try other weights or rules on a compiled config
+    /// (`canaryctl simulate`); the filter never changes a config.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Canary> + '_ {
+        std::iter::once(&mut self.first).chain(&mut self.rest)
+    }
+
+    /// The canary whose value is `value`, and its position.
+    pub fn find(&self, value: &str) -> Option<(usize, &Canary)> {
+        self.iter().enumerate().find(|(_, c)| c.value == value)
+    }
+
+    /// At least 1.
+    pub fn len(&self) -> usize {
+        1 + self.rest.len()
+    }
+
+    /// Always false; for symmetry with `len`.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// One canary version of a release.
+#[derive(Debug, Clone)]
+pub struct Canary {
+    /// What the filter writes in the routing header.
+    pub value: String,
+    pub rule: Option<Rule>,
+    /// Share of the requests no rule took, in basis points (0..=10000).
+    pub weight_bp: u32,
 }
 
 /// The traffic rule: the path (if any) AND the conditions combined by mode.

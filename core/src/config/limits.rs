@@ -7,6 +7,8 @@ pub const MAX_CONFIG_BYTES: usize = 512 * 1024;
 pub const MAX_RELEASES: usize = 1000;
 pub const MAX_HOSTS_PER_RELEASE: usize = 100;
 pub const MAX_CONDITIONS: usize = 32;
+/// Canary versions of one release besides its baseline.
+pub const MAX_CANARIES: usize = 8;
 pub const MAX_VALUES: usize = 10_000;
 /// Checked here so the error does not repeat a huge pattern; the regex
 /// engine bounds repetition, nesting and program size itself.

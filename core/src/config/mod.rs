@@ -3,7 +3,8 @@
 //!
 //! Phase one (`raw.rs`) walks the JSON document by hand into raw shapes
 //! (unknown fields refused); phase two (`compile.rs`, `conditions.rs`)
-//! validates every value and precompiles regexes, sets and the host index.
+//! validates every value and precompiles regexes, sets and the host index;
+//! `versions.rs` turns both forms of a release's versions into one list.
 //! The phases depend on the types, the error and the limits, never back.
 
 mod compile;
@@ -13,10 +14,11 @@ mod error;
 mod fields;
 mod limits;
 mod raw;
+mod versions;
 
-pub use compiled::{Config, Mode, PathMatch, Release, Rule, Sticky};
+pub use compiled::{Canaries, Canary, Config, Mode, PathMatch, Release, Rule, Sticky};
 pub use error::ConfigError;
-pub use limits::MAX_CONFIG_BYTES;
+pub use limits::{MAX_CANARIES, MAX_CONFIG_BYTES};
 
 impl Config {
     /// Parses and validates the plugin configuration JSON. Defined here,

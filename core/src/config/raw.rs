@@ -20,13 +20,27 @@ pub struct RawRelease {
     pub hosts: Option<Vec<String>>,
     pub header: String,
     pub baseline: String,
-    pub canary: String,
-    pub path: Option<RawPath>,
-    pub mode: Option<String>,
-    pub conditions: Option<Vec<RawCondition>>,
+    /// The two-version form; `canaries` is the other.
+    pub canary: Option<String>,
+    pub canaries: Option<Vec<RawCanary>>,
+    pub rule: RawRule,
     /// Istio sends numbers through a protobuf Struct, so 20 arrives as 20.0.
     pub weight: Option<Number>,
     pub sticky: Option<RawSticky>,
+}
+
+/// A canary of the `canaries` form.
+pub struct RawCanary {
+    pub value: String,
+    pub rule: RawRule,
+    pub weight: Option<Number>,
+}
+
+/// The traffic rule's fields, as a release or a canary has them.
+pub struct RawRule {
+    pub path: Option<RawPath>,
+    pub mode: Option<String>,
+    pub conditions: Option<Vec<RawCondition>>,
 }
 
 pub struct RawPath {
@@ -89,6 +103,7 @@ fn release(value: &Value, at: &str) -> Result<RawRelease> {
             "conditions",
             "weight",
             "sticky",
+            "canaries",
         ],
     )?;
     Ok(RawRelease {
@@ -96,12 +111,32 @@ fn release(value: &Value, at: &str) -> Result<RawRelease> {
         hosts: f.optional("hosts", |v, at| list(v, at, string))?,
         header: f.required("header", string)?,
         baseline: f.required("baseline", string)?,
-        canary: f.required("canary", string)?,
+        canary: f.optional("canary", string)?,
+        canaries: f.optional("canaries", |v, at| list(v, at, canary))?,
+        rule: rule(&f)?,
+        weight: f.optional("weight", number)?,
+        sticky: f.optional("sticky", sticky)?,
+    })
+}
+
+fn canary(value: &Value, at: &str) -> Result<RawCanary> {
+    let f = Fields::of(
+        value,
+        at,
+        &["value", "path", "mode", "conditions", "weight"],
+    )?;
+    Ok(RawCanary {
+        value: f.required("value", string)?,
+        rule: rule(&f)?,
+        weight: f.optional("weight", number)?,
+    })
+}
+
+fn rule(f: &Fields<'_>) -> Result<RawRule> {
+    Ok(RawRule {
         path: f.optional("path", path)?,
         mode: f.optional("mode", string)?,
         conditions: f.optional("conditions", |v, at| list(v, at, condition))?,
-        weight: f.optional("weight", number)?,
-        sticky: f.optional("sticky", sticky)?,
     })
 }
 
