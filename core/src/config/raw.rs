@@ -13,6 +13,15 @@ use super::limits::MAX_CONFIG_BYTES;
 
 pub struct RawConfig {
     pub releases: Vec<RawRelease>,
+    pub lanes: Option<RawLanes>,
+}
+
+/// The `lanes` block.
+pub struct RawLanes {
+    pub header: Option<String>,
+    pub edge: Option<bool>,
+    pub trace_headers: Option<Vec<String>>,
+    pub ttl_seconds: Option<Number>,
 }
 
 pub struct RawRelease {
@@ -27,6 +36,8 @@ pub struct RawRelease {
     /// Istio sends numbers through a protobuf Struct, so 20 arrives as 20.0.
     pub weight: Option<Number>,
     pub sticky: Option<RawSticky>,
+    /// The two-version form's canary's lane.
+    pub lane: Option<String>,
 }
 
 /// A canary of the `canaries` form.
@@ -34,6 +45,7 @@ pub struct RawCanary {
     pub value: String,
     pub rule: RawRule,
     pub weight: Option<Number>,
+    pub lane: Option<String>,
 }
 
 /// The traffic rule's fields, as a release or a canary has them.
@@ -83,9 +95,24 @@ pub fn read(bytes: &[u8]) -> Result<RawConfig> {
     }
     let document: Value = serde_json::from_slice(bytes)
         .map_err(|e| ConfigError::new("", format!("not valid JSON: {e}")))?;
-    let root = Fields::of(&document, "", &["releases"])?;
+    let root = Fields::of(&document, "", &["releases", "lanes"])?;
     let releases = root.required("releases", |v, at| list(v, at, release))?;
-    Ok(RawConfig { releases })
+    let lanes = root.optional("lanes", lanes)?;
+    Ok(RawConfig { releases, lanes })
+}
+
+fn lanes(value: &Value, at: &str) -> Result<RawLanes> {
+    let f = Fields::of(
+        value,
+        at,
+        &["header", "edge", "trace_headers", "ttl_seconds"],
+    )?;
+    Ok(RawLanes {
+        header: f.optional("header", string)?,
+        edge: f.optional("edge", boolean)?,
+        trace_headers: f.optional("trace_headers", strings)?,
+        ttl_seconds: f.optional("ttl_seconds", number)?,
+    })
 }
 
 fn release(value: &Value, at: &str) -> Result<RawRelease> {
@@ -104,11 +131,12 @@ fn release(value: &Value, at: &str) -> Result<RawRelease> {
             "weight",
             "sticky",
             "canaries",
+            "lane",
         ],
     )?;
     Ok(RawRelease {
         name: f.required("name", string)?,
-        hosts: f.optional("hosts", |v, at| list(v, at, string))?,
+        hosts: f.optional("hosts", strings)?,
         header: f.required("header", string)?,
         baseline: f.required("baseline", string)?,
         canary: f.optional("canary", string)?,
@@ -116,6 +144,7 @@ fn release(value: &Value, at: &str) -> Result<RawRelease> {
         rule: rule(&f)?,
         weight: f.optional("weight", number)?,
         sticky: f.optional("sticky", sticky)?,
+        lane: f.optional("lane", string)?,
     })
 }
 
@@ -123,12 +152,13 @@ fn canary(value: &Value, at: &str) -> Result<RawCanary> {
     let f = Fields::of(
         value,
         at,
-        &["value", "path", "mode", "conditions", "weight"],
+        &["value", "path", "mode", "conditions", "weight", "lane"],
     )?;
     Ok(RawCanary {
         value: f.required("value", string)?,
         rule: rule(&f)?,
         weight: f.optional("weight", number)?,
+        lane: f.optional("lane", string)?,
     })
 }
 
@@ -242,6 +272,22 @@ fn string(value: &Value, at: &str) -> Result<String> {
         other => Err(ConfigError::new(
             at,
             format!("expected a string, got {}", kind(other)),
+        )),
+    }
+}
+
+/// A list of strings (one function for every such field: one copy in the
+/// shipped module).
+fn strings(value: &Value, at: &str) -> Result<Vec<String>> {
+    list(value, at, string)
+}
+
+fn boolean(value: &Value, at: &str) -> Result<bool> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        other => Err(ConfigError::new(
+            at,
+            format!("expected true or false, got {}", kind(other)),
         )),
     }
 }

@@ -1,5 +1,5 @@
-//! The listener a request came in on, as Envoy's `listener_direction`
-//! property gives it: the listener's `traffic_direction`
+//! The listener a request came in on, as Envoy's `xds.listener_direction`
+//! attribute gives it: the listener's `traffic_direction`
 //! (config.core.v3.TrafficDirection) as a CEL int64, which the host
 //! serializes as 8 little-endian bytes. Istio sets it on a sidecar's
 //! inbound and outbound listeners; a gateway's is unspecified.
@@ -15,8 +15,11 @@ pub enum ListenerDirection {
 }
 
 impl ListenerDirection {
-    /// The property path to ask the host for.
-    pub const PROPERTY: &'static str = "listener_direction";
+    /// The property paths to ask the host for, in order (segments joined
+    /// by NUL, as the ABI has them): the CEL attribute, then the older
+    /// Wasm-only property.
+    pub const PROPERTY_PATHS: [&'static [u8]; 2] =
+        [b"xds\0listener_direction", b"listener_direction"];
 
     /// From the property's bytes; anything unreadable is `Unspecified`.
     pub fn from_property(bytes: Option<&[u8]>) -> Self {

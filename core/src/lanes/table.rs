@@ -101,7 +101,7 @@ impl LaneTable {
 
     /// The store keys of `trace`'s slots.
     pub fn keys(&self, trace: TraceId) -> [String; WAYS] {
-        [0u64, 1].map(|way| format!("{KEY_PREFIX}{:04x}", self.slot(trace, way)))
+        [0u64, 1].map(|way| slot_key(self.slot(trace, way)))
     }
 
     /// The lane recorded for `trace` and still fresh at `now` (seconds).
@@ -124,8 +124,9 @@ impl LaneTable {
         Ok(None)
     }
 
-    /// Records `lane` for `trace` at `now` (seconds). A CAS race re-reads the
-    /// slots and tries again, a bounded number of times.
+    /// Records `lane` for `trace` at `now` (seconds): in the trace's own
+    /// slot, else an empty or expired one, else the older. A CAS race
+    /// re-reads the slots and tries again, a bounded number of times.
     pub fn record(
         &self,
         store: &impl LaneStore,
@@ -133,57 +134,39 @@ impl LaneTable {
         lane: &str,
         now: u64,
     ) -> Result<Recorded, StoreError> {
-        let record = SlotRecord {
+        let value = SlotRecord {
             trace,
             at: now,
             lane: lane.to_owned(),
+        }
+        .encode();
+        let ttl = self.ttl_seconds;
+        // Lower is better: its own slot, a free one, then the oldest.
+        let rank = |r: &Read| match &r.record {
+            Some(old) if old.trace == trace => (0, 0),
+            Some(old) if old.is_fresh(now, ttl) => (2, old.at),
+            _ => (1, 0),
         };
         for _ in 0..RECORD_ATTEMPTS {
-            let mut reads = Vec::with_capacity(WAYS);
-            for key in self.keys(trace) {
-                let (value, cas) = store.get(&key)?;
-                let record = value.as_deref().and_then(SlotRecord::decode);
-                reads.push(Read { key, record, cas });
-            }
-            let Some((target, outcome)) = self.choose(&reads, &record, now) else {
-                return Ok(Recorded::Unchanged);
+            let [first, second] = self.keys(trace);
+            let [a, b] = [read(store, first)?, read(store, second)?];
+            let target = if rank(&b) < rank(&a) { b } else { a };
+            let outcome = match &target.record {
+                Some(old) if old.trace == trace && old.lane == lane && old.at == now => {
+                    return Ok(Recorded::Unchanged)
+                }
+                Some(old) if old.trace != trace && old.is_fresh(now, ttl) => Recorded::Displaced {
+                    lane: old.lane.clone(),
+                },
+                _ => Recorded::Written,
             };
-            match store.set(&target.key, &record.encode(), target.cas) {
+            match store.set(&target.key, &value, target.cas) {
                 Ok(()) => return Ok(outcome),
                 Err(SetError::CasMismatch) => continue,
                 Err(SetError::Store(e)) => return Err(e),
             }
         }
         Ok(Recorded::Contended)
-    }
-
-    /// Where to write `new`, and what that does; `None` when it is already
-    /// there. Its own slot first, then an empty or expired one, else the
-    /// oldest.
-    fn choose<'r>(
-        &self,
-        reads: &'r [Read],
-        new: &SlotRecord,
-        now: u64,
-    ) -> Option<(&'r Read, Recorded)> {
-        let own = reads
-            .iter()
-            .find(|r| r.record.as_ref().is_some_and(|old| old.trace == new.trace));
-        if let Some(read) = own {
-            let unchanged = read
-                .record
-                .as_ref()
-                .is_some_and(|old| old.lane == new.lane && old.at == new.at);
-            return (!unchanged).then_some((read, Recorded::Written));
-        }
-        let ttl = self.ttl_seconds;
-        let live = |r: &'r Read| r.record.as_ref().filter(|old| old.is_fresh(now, ttl));
-        if let Some(free) = reads.iter().find(|r| live(r).is_none()) {
-            return Some((free, Recorded::Written));
-        }
-        let oldest = reads.iter().min_by_key(|r| live(r).map(|old| old.at))?;
-        let lane = live(oldest).map(|old| old.lane.clone()).unwrap_or_default();
-        Some((oldest, Recorded::Displaced { lane }))
     }
 
     /// The slot of `trace`'s `way`: a 64-bit mix of both halves of its id,
@@ -194,6 +177,24 @@ impl LaneTable {
         let mixed = splitmix64(folded ^ way.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         (mixed as u32) & (self.slots - 1)
     }
+}
+
+fn read(store: &impl LaneStore, key: String) -> Result<Read, StoreError> {
+    let (value, cas) = store.get(&key)?;
+    let record = value.as_deref().and_then(SlotRecord::decode);
+    Ok(Read { key, record, cas })
+}
+
+/// `canary-lanes/` and the slot in 4 hex digits (by hand: `format!` would
+/// cost the shipped module more than this).
+fn slot_key(slot: u32) -> String {
+    let mut key = String::with_capacity(KEY_PREFIX.len() + 4);
+    key.push_str(KEY_PREFIX);
+    for shift in [12, 8, 4, 0] {
+        let digit = (slot >> shift) & 0xf;
+        key.push(char::from_digit(digit, 16).unwrap_or('0'));
+    }
+    key
 }
 
 /// Stafford's mix 13 (as in SplitMix64): every input bit moves every
