@@ -89,20 +89,22 @@ impl LaneStore for SharedData {
     }
 }
 
-/// The direction of the listener the current request came in on.
+/// The direction of the listener the current request came in on: Envoy's
+/// `xds.listener_direction` attribute (Envoy 1.40 answers NotFound for the
+/// older `listener_direction`, which older Envoys still have).
 pub fn listener_direction() -> ListenerDirection {
-    // The ABI's property path: each segment followed by a NUL.
-    let path = [ListenerDirection::PROPERTY.as_bytes(), b"\0"].concat();
-    let mut data: *mut u8 = null_mut();
-    let mut size: usize = 0;
-    // SAFETY: as for shared data, the returned buffer is ours to free once.
-    let status = unsafe { proxy_get_property(path.as_ptr(), path.len(), &mut data, &mut size) };
-    if status != OK || data.is_null() {
-        return ListenerDirection::from_property(None);
+    for path in ListenerDirection::PROPERTY_PATHS {
+        let mut data: *mut u8 = null_mut();
+        let mut size: usize = 0;
+        // SAFETY: as for shared data, the returned buffer is ours to free once.
+        let status = unsafe { proxy_get_property(path.as_ptr(), path.len(), &mut data, &mut size) };
+        if status == OK && !data.is_null() {
+            // SAFETY: see above.
+            let bytes = unsafe { Vec::from_raw_parts(data, size, size) };
+            return ListenerDirection::from_property(Some(&bytes));
+        }
     }
-    // SAFETY: see above.
-    let bytes = unsafe { Vec::from_raw_parts(data, size, size) };
-    ListenerDirection::from_property(Some(&bytes))
+    ListenerDirection::from_property(None)
 }
 
 /// The host's wall clock in whole seconds since the Unix epoch (the lane
