@@ -34,6 +34,8 @@ mod istio_plugin_config;
 mod istio_routing;
 mod istio_yaml;
 mod lanes_chain;
+mod lanes_memory;
+mod lanes_modes;
 mod module;
 mod observability;
 mod reconfigure_chaos;
