@@ -225,3 +225,27 @@ fn every_lane_version_has_a_route_on_the_routing_header_and_a_subset() {
     assert_eq!(entry["spec"]["gateways"][0], "shop");
     assert!(docs.iter().any(|(_, d)| d["kind"] == "Gateway"));
 }
+
+#[test]
+fn the_kits_lanes_configs_are_accepted_by_the_filter_and_the_schema() {
+    let schema = crate::istio_plugin_config::schema();
+    for plugin in [sidecar_plugin(), gateway_plugin()] {
+        let name = plugin["metadata"]["name"].clone();
+        let config = plugin["spec"]["pluginConfig"].clone();
+        let compiled = canary_core::Config::from_json(config.to_string().as_bytes())
+            .unwrap_or_else(|e| panic!("{name}: the filter refuses it: {e}"));
+        let lanes = compiled.lanes.expect("the kit names lanes");
+        assert_eq!(lanes.names, ["gray"], "{name}");
+        assert!(lanes.is_loose(), "{name}");
+        assert!(schema.is_valid(&config), "{name}: the schema refuses it");
+        // And the schema refuses what the filter refuses.
+        let mut bad = config.clone();
+        bad["releases"][0]["lane"] = Value::from("Gray");
+        assert!(!schema.is_valid(&bad), "{name}");
+        assert!(canary_core::Config::from_json(bad.to_string().as_bytes()).is_err());
+        let mut bad = config.clone();
+        bad["lanes"]["trace_headers"] = serde_json::json!(["uber-trace-id"]);
+        assert!(!schema.is_valid(&bad), "{name}");
+        assert!(canary_core::Config::from_json(bad.to_string().as_bytes()).is_err());
+    }
+}

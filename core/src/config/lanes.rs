@@ -60,7 +60,7 @@ pub(super) fn compile_lanes(
     }
     let mut trace_headers = Vec::new();
     for name in raw.trace_headers.iter().flatten() {
-        match TraceHeader::from_name(&name.to_ascii_lowercase()) {
+        match TraceHeader::from_name(name) {
             Some(h) if !trace_headers.contains(&h) => trace_headers.push(h),
             _ => {
                 return Err(ConfigError::new(
