@@ -26,7 +26,9 @@ fn main() {
     let chain = Chain::builder(forward, &gateway.to_string(), &sidecar.to_string()).start();
     let url = format!("http://{}/", chain.gateway.front);
     let path = r#"python3 -c 'import json,sys; print(" ".join(h["service"]+":"+h["version"]+("["+h["lane"]+"]" if h["lane"] else "") for h in json.load(sys.stdin)["path"]))'"#;
+    // One trace id per user: in loose mode a trace id names one call chain.
     let trace = "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let other_trace = "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     println!("The lanes chain runs ({mode} mode): gateway {url}");
     for (pod, envoy) in chain.sidecars() {
         println!(
@@ -38,7 +40,7 @@ fn main() {
     println!("  (order:v2[gray] pay:v2[gray] stock:v1[gray] ledger:v2[gray])");
     println!("  curl -s -H 'host: order' -H 'x-user-group: beta' -H '{trace}' {url} | {path}");
     println!("Everybody else stays on the baselines (order:v1 pay:v1 stock:v1 ledger:v1):");
-    println!("  curl -s -H 'host: order' -H '{trace}' {url} | {path}");
+    println!("  curl -s -H 'host: order' -H '{other_trace}' {url} | {path}");
     println!("A client cannot pick the lane (baselines again):");
     println!("  curl -s -H 'host: order' -H '{LANE_HEADER}: gray' {url} | {path}");
     if forward == Forward::TraceContext {
