@@ -3,7 +3,7 @@
 
 use super::compiled::{Config, Release, Sticky};
 use super::error::{ConfigError, Result};
-use super::fields::{cookie_name, header_name};
+use super::fields::{cookie_name, header_name, RESERVED_HEADERS};
 use super::lanes::compile_lanes;
 use super::limits::{MAX_HOSTS_PER_RELEASE, MAX_RELEASES};
 use super::raw::{RawConfig, RawRelease, RawSticky};
@@ -11,18 +11,6 @@ use super::versions::{compile_versions, header_value, RawVersions};
 use crate::hosts::{Claim, HostIndex};
 use crate::metric_names::{is_valid_release_name, same_prometheus_name, MAX_RELEASE_NAME_LEN};
 use crate::version::{Reason, Version};
-
-/// Headers whose overwriting would break the request rather than route it.
-pub(super) const RESERVED_HEADERS: [&str; 8] = [
-    "host",
-    "cookie",
-    "content-length",
-    "content-type",
-    "transfer-encoding",
-    "connection",
-    "te",
-    "upgrade",
-];
 
 pub fn compile(raw: RawConfig) -> Result<Config> {
     if raw.releases.is_empty() {

@@ -5,10 +5,9 @@
 
 use serde_json::Number;
 
-use super::compile::RESERVED_HEADERS;
 use super::compiled::Release;
 use super::error::{ConfigError, Result};
-use super::fields::header_name;
+use super::fields::{header_name, RESERVED_HEADERS};
 use super::raw::RawLanes;
 use crate::lanes::{LaneTable, Lanes, TraceHeader};
 
