@@ -1,7 +1,7 @@
 //! The filter's counters as Envoy's `/stats` lists them:
-//! `wasmcustom.canary.<release>.<baseline|canary>.<rule|sticky|weight>: N`,
+//! `wasmcustom.canary.<release>.<baseline|canary>.<rule|sticky|weight|lane>: N`,
 //! for a release with several canaries
-//! `wasmcustom.canary.<release>.tag.<value>.<rule|sticky|weight>: N`,
+//! `wasmcustom.canary.<release>.tag.<value>.<rule|sticky|weight|lane>: N`,
 //! and `wasmcustom.canary.no_release: N`. The names are the core's
 //! ([`CounterName`]); this reads and sums them.
 
