@@ -11,6 +11,7 @@ mod condition;
 mod config;
 mod decide;
 mod hosts;
+mod json;
 mod lanes;
 mod metric_names;
 mod plan;

@@ -3,7 +3,7 @@
 //! the releases (every lane named needs the block and its header). The
 //! messages are fixed text: the shipped module has a size budget.
 
-use serde_json::Number;
+use crate::json::Number;
 
 use super::compiled::Release;
 use super::error::{ConfigError, Result};
@@ -89,7 +89,7 @@ fn ttl_seconds(raw: Option<Number>) -> Result<u64> {
         return Ok(DEFAULT_TTL_SECONDS);
     };
     // Istio sends numbers through a protobuf Struct: 60 arrives as 60.0.
-    let seconds = number.as_f64().unwrap_or(f64::NAN);
+    let seconds = number.as_f64();
     if seconds.fract() == 0.0 && (1.0..=MAX_TTL_SECONDS as f64).contains(&seconds) {
         return Ok(seconds as u64);
     }

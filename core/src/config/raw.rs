@@ -2,11 +2,11 @@
 //! the path of every field at hand for errors. Unknown fields are errors, so
 //! a typo'd key never passes silently.
 //!
-//! Walking a `serde_json::Value` by hand rather than deriving keeps the
-//! filter's wasm small (derived visitors cost tens of kilobytes) and lets
-//! each message say exactly which field is wrong and what it should be.
+//! Walking the own reader's `Json` by hand rather than deriving keeps the
+//! filter's wasm small (serde costs tens of kilobytes) and lets each
+//! message say exactly which field is wrong and what it should be.
 
-use serde_json::{Map, Number, Value};
+use crate::json::{self, Json as Value, Number};
 
 use super::error::{ConfigError, Result};
 use super::limits::MAX_CONFIG_BYTES;
@@ -93,8 +93,8 @@ pub fn read(bytes: &[u8]) -> Result<RawConfig> {
             ),
         ));
     }
-    let document: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ConfigError::new("", format!("not valid JSON: {e}")))?;
+    let document =
+        json::parse(bytes).map_err(|e| ConfigError::new("", format!("not valid JSON: {e}")))?;
     let root = Fields::of(&document, "", &["releases", "lanes"])?;
     let releases = root.required("releases", |v, at| list(v, at, release))?;
     let lanes = root.optional("lanes", lanes)?;
@@ -205,7 +205,7 @@ fn sticky(value: &Value, at: &str) -> Result<RawSticky> {
 
 /// An object's fields, checked against the names it may have.
 struct Fields<'a> {
-    map: &'a Map<String, Value>,
+    map: &'a [(String, Value)],
     at: &'a str,
 }
 
@@ -217,7 +217,13 @@ impl<'a> Fields<'a> {
                 format!("expected an object, got {}", kind(value)),
             ));
         };
-        if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+        // The first unknown name in sorted order, as serde_json's map listed them.
+        let unknown = map
+            .iter()
+            .map(|(k, _)| k)
+            .filter(|k| !allowed.contains(&k.as_str()))
+            .min();
+        if let Some(unknown) = unknown {
             return Err(ConfigError::new(
                 join(at, unknown),
                 format!(
@@ -235,7 +241,14 @@ impl<'a> Fields<'a> {
         key: &str,
         read: impl Fn(&Value, &str) -> Result<T>,
     ) -> Result<Option<T>> {
-        match self.map.get(key) {
+        // The last of a repeated key wins, as it did with serde_json.
+        match self
+            .map
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+        {
             None | Some(Value::Null) => Ok(None),
             Some(value) => read(value, &join(self.at, key)).map(Some),
         }

@@ -2,7 +2,7 @@
 //! the release-level rule and weight) or the `canaries` list, both compiled
 //! into the same list of canaries so one decision serves both.
 
-use serde_json::Number;
+use crate::json::Number;
 
 use super::compiled::{Canaries, Canary, Mode, PathMatch, Rule};
 use super::conditions::compile_condition;
@@ -242,6 +242,6 @@ fn lane_name(lane: Option<String>, at: &str) -> Result<Option<String>> {
 /// The weight as basis points, by the rule tools check it with too.
 fn weight_basis_points(weight: Option<Number>, at: &str) -> Result<u32> {
     let Some(number) = weight else { return Ok(0) };
-    validation::weight_basis_points(number.as_f64().unwrap_or(f64::NAN))
+    validation::weight_basis_points(number.as_f64())
         .map_err(|e| ConfigError::new(at, format!("{number} {e}")))
 }
