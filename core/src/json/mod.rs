@@ -4,6 +4,7 @@
 //! for numbers in header values. Messages and positions follow serde_json's,
 //! which the config's errors were built on.
 
+mod decimal;
 mod parse;
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,6 @@
 //! The reader proper: recursive descent over bytes, depth-limited.
 
+use super::decimal::value_of;
 use super::{Json, JsonError, Number, MAX_DEPTH};
 
 /// Reads one JSON document; whitespace around it is allowed, anything else
@@ -323,15 +324,14 @@ impl Reader<'_> {
             }
             self.one_or_more_digits()?;
         }
-        let text = std::str::from_utf8(self.bytes.get(start..self.at).unwrap_or_default())
-            .unwrap_or_default();
-        match text.parse::<f64>() {
-            Ok(value) if value.is_finite() => Ok(Number {
-                text: text.to_string(),
-                value,
-            }),
-            _ => Err(self.last_byte_error("number out of range")),
+        let literal = self.bytes.get(start..self.at).unwrap_or_default();
+        let value = value_of(literal);
+        if !value.is_finite() {
+            return Err(self.last_byte_error("number out of range"));
         }
+        // The grammar above admits ASCII only.
+        let text = String::from_utf8_lossy(literal).into_owned();
+        Ok(Number { text, value })
     }
 
     fn digits(&mut self) {

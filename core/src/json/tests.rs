@@ -295,3 +295,51 @@ fn config_reads_numbers_and_repeated_keys_as_before() {
         Err("100.5 is out of range; expected 0 to 100".to_string())
     );
 }
+
+/// Every two-decimal weight reads exactly as std's correctly rounded parser
+/// reads it; other numbers within a relative 1e-14.
+#[test]
+fn number_values_match_std() {
+    for bp in 0..=10_000u32 {
+        for text in [
+            format!("{}.{:02}", bp / 100, bp % 100),
+            format!("{}", f64::from(bp) / 100.0),
+        ] {
+            let want: f64 = text.parse().unwrap_or(f64::NAN);
+            assert_eq!(
+                number(&text).map(f64::to_bits),
+                Some(want.to_bits()),
+                "{text}"
+            );
+        }
+    }
+    for text in [
+        "0",
+        "-0",
+        "1e22",
+        "1e23",
+        "123456789012345678901234567890",
+        "0.000001",
+        "1.5e308",
+        "2.2250738585072014e-308",
+        "5e-324",
+        "1e-400",
+        "-12.5E-3",
+        "86400",
+        "4503599627370497",
+        "0.1e1",
+        "100E-2",
+        "1234.5678e10",
+    ] {
+        let want: f64 = text.parse().unwrap_or(f64::NAN);
+        let got = number(text).unwrap_or(f64::NAN);
+        let close = got == want || ((got - want) / want).abs() < 1e-14;
+        assert!(
+            close && got.is_sign_negative() == want.is_sign_negative(),
+            "{text}: {got} vs {want}"
+        );
+    }
+    assert_eq!(number("1e400"), None);
+    assert_eq!(number("-1e99999999999999999999"), None);
+    assert_eq!(number("1e-99999999999999999999"), Some(0.0));
+}
