@@ -217,12 +217,12 @@ impl<'a> Fields<'a> {
                 format!("expected an object, got {}", kind(value)),
             ));
         };
-        // The first unknown name in sorted order, as serde_json's map listed them.
+        // The first unknown name in the document, as the tools' tests pin
+        // (they built serde_json with preserve_order).
         let unknown = map
             .iter()
             .map(|(k, _)| k)
-            .filter(|k| !allowed.contains(&k.as_str()))
-            .min();
+            .find(|k| !allowed.contains(&k.as_str()));
         if let Some(unknown) = unknown {
             return Err(ConfigError::new(
                 join(at, unknown),

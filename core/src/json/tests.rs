@@ -343,3 +343,10 @@ fn number_values_match_std() {
     assert_eq!(number("-1e99999999999999999999"), None);
     assert_eq!(number("1e-99999999999999999999"), Some(0.0));
 }
+
+/// Of several unknown fields, the first in the document is named.
+#[test]
+fn first_unknown_field_in_document_order_is_named() {
+    let err = crate::Config::from_json(br#"{"zz":1,"releases":[],"aa":2}"#).map(|_| ());
+    assert_eq!(err.map_err(|e| e.path), Err("zz".to_string()));
+}
