@@ -31,7 +31,7 @@ WASM_OPT_LEVEL := -O3
 WASM_BINDGEN_VERSION = $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 WASM_BINDGEN_RUNNER := $(TOOLS)/bin/wasm-bindgen-test-runner
 
-.PHONY: all help build image bench fuzz fuzz-smoke soak run run-auto stop apply test test-native test-wasm e2e lint module-cycles manifests clean targets envoy wasm-bindgen-cli browser-deps
+.PHONY: all help build image bench fuzz fuzz-smoke soak run run-auto run-lanes stop apply test test-native test-wasm e2e lint module-cycles manifests clean targets envoy wasm-bindgen-cli browser-deps
 
 all: build
 
@@ -124,6 +124,11 @@ run-auto: build ## the automated analysis demo: an unhealthy canary rolled back 
 PROMETHEUS := /usr/bin/prometheus
 $(PROMETHEUS):
 	apt-get update && apt-get install -y prometheus
+
+# The lanes chain of tests/lanes_*.rs (gateway, order, pay, stock, ledger;
+# a sidecar Envoy per pod) with curl lines that show a lane user's path.
+run-lanes: build ## the lanes chain (MODE=loose|strict) and curl lines; Ctrl-C stops it
+	$(ENVOY_ENV) cargo run -q -p canary-e2e --example run-lanes -- $(or $(MODE),loose)
 
 stop: ## stops what make run started
 	envoy-test/stop.sh

@@ -14,13 +14,16 @@
 //! belongs to, so a VM serves one configuration (src/tenancy.rs).
 
 mod host;
+mod lane_store;
 mod metrics;
 mod tenancy;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use canary_core::{plan, plan_unreadable, Config, Request, Rng};
+use canary_core::{
+    plan_unreadable, plan_with_lane, Config, Lanes, ListenerDirection, Request, Rng,
+};
 use log::{debug, error, info, warn};
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{BufferType, LogLevel};
@@ -177,13 +180,30 @@ fn follow_host_log_level() {
 
 fn route(shared: &Shared) {
     let config = &shared.config;
+    // Only a config with lanes asks which listener this is: without lanes
+    // the request path makes no property or shared-data call.
+    let inbound = config
+        .lanes
+        .as_ref()
+        .filter(|_| lane_store::listener_direction() == ListenerDirection::Inbound);
     let routing = match host::request_headers() {
         Ok(buffer) => {
             let pairs = host::parse_pairs(&buffer);
+            let request = Request::new(&pairs);
+            if let Some(lanes) = inbound {
+                // The caller's sidecar routed this request; here the lane is
+                // only remembered for the calls the app makes next.
+                record_lane(lanes, &request);
+                return;
+            }
+            let recorded = config
+                .lanes
+                .as_ref()
+                .and_then(|lanes| recorded_lane(lanes, &request));
             let mut rng = shared.rng.get();
             let roll = rng.roll();
             shared.rng.set(rng);
-            plan(config, &Request::new(&pairs), roll)
+            plan_with_lane(config, &request, roll, recorded.as_deref())
         }
         Err(e) => {
             warn!(
@@ -203,7 +223,7 @@ fn route(shared: &Shared) {
             warn!("canary-filter: cannot remove the client's {header} header");
         }
     }
-    if let Some(set) = routing.set {
+    for set in [routing.set, routing.set_lane].into_iter().flatten() {
         if host::set_request_header(set.name, set.value).is_err() {
             warn!("canary-filter: cannot set {}: {}", set.name, set.value);
         }
@@ -214,4 +234,33 @@ fn route(shared: &Shared) {
     if let Some(outcome) = routing.outcome {
         debug!("canary-filter: {outcome}");
     }
+}
+
+/// Inbound, loose mode: remembers the request's trace id → lane. Losing a
+/// record (store error, contention) only costs that trace its lane.
+fn record_lane(lanes: &Lanes, request: &Request<'_>) {
+    if let (Some((trace, lane)), Some(now)) = (lanes.to_record(request), lane_store::now_seconds())
+    {
+        if lanes
+            .table
+            .record(&lane_store::SharedData, trace, lane, now)
+            .is_err()
+        {
+            warn!("canary-filter: cannot record a lane in shared data");
+        }
+    }
+}
+
+/// Outbound, loose mode: the lane recorded for the request's trace, if any
+/// and still fresh. A store error is no lane, never a failed request.
+fn recorded_lane(lanes: &Lanes, request: &Request<'_>) -> Option<String> {
+    let trace = lanes.to_look_up(request)?;
+    let now = lane_store::now_seconds()?;
+    lanes
+        .table
+        .lookup(&lane_store::SharedData, trace, now)
+        .unwrap_or_else(|_| {
+            warn!("canary-filter: cannot look a lane up in shared data");
+            None
+        })
 }

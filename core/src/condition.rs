@@ -87,13 +87,10 @@ impl Op {
 
 /// A number in JSON's syntax, surrounding spaces allowed ("nan", "inf",
 /// "+1" and "1." are not numbers here). Shared with the config so both read
-/// numbers alike. Read through `serde_json::Value`, whose parser the config
-/// already needs, so the wasm carries one float parser rather than two.
+/// numbers alike. Read by the config's own JSON reader, so the wasm carries
+/// one number parser rather than two.
 pub(crate) fn number(value: &str) -> Option<f64> {
-    match serde_json::from_str::<serde_json::Value>(value) {
-        Ok(serde_json::Value::Number(n)) => n.as_f64().filter(|n| n.is_finite()),
-        _ => None,
-    }
+    crate::json::number(value)
 }
 
 #[cfg(test)]

@@ -68,9 +68,29 @@ impl fmt::Display for Outcome<'_> {
 /// when neither the rule nor a sticky key decides. `None`: no release covers
 /// the request's host.
 pub fn decide<'c>(config: &'c Config, request: &Request<'_>, roll: u32) -> Option<Outcome<'c>> {
+    let lane = config
+        .lanes
+        .as_ref()
+        .and_then(|lanes| lanes.carried(request));
+    decide_in_lane(config, request, roll, lane)
+}
+
+/// Decides for a request that carries `lane` (a known lane, from its lane
+/// header or the trace's record), or none.
+pub fn decide_in_lane<'c>(
+    config: &'c Config,
+    request: &Request<'_>,
+    roll: u32,
+    lane: Option<&str>,
+) -> Option<Outcome<'c>> {
     let host = request.host();
     let (index, release) = config.release_for_host(&host)?;
-    let (canary, reason) = route(release, request, roll);
+    let (canary, reason) = match lane {
+        // Lane traffic goes to the lane's version, else the baseline: never
+        // to another lane's canary nor to a lane-less one by weight.
+        Some(lane) => (release.canaries.in_lane(lane), Reason::Lane),
+        None => route(release, request, roll),
+    };
     Some(Outcome {
         index,
         release,

@@ -11,6 +11,8 @@ mod condition;
 mod config;
 mod decide;
 mod hosts;
+mod json;
+mod lanes;
 mod metric_names;
 mod plan;
 mod regex;
@@ -25,12 +27,19 @@ pub use config::{
     Canaries, Canary, Config, ConfigError, Mode, PathMatch, Release, Rule, Sticky, MAX_CANARIES,
     MAX_CONFIG_BYTES,
 };
-pub use decide::{decide, Outcome};
+pub use decide::{decide, decide_in_lane, Outcome};
+pub use lanes::{
+    is_valid_lane_name, trace_id, LaneStore, LaneTable, Lanes, ListenerDirection, Recorded,
+    SetError, StoreError, TraceHeader, TraceId, KEY_PREFIX as LANE_KEY_PREFIX, MAX_LANE_NAME_LEN,
+    SLOTS as LANE_SLOTS, SLOT_BYTES as LANE_SLOT_BYTES, WAYS as LANE_WAYS,
+};
 pub use metric_names::{
     is_valid_release_name, is_valid_tag, same_prometheus_name, CounterName, FILTER_PREFIX,
     MAX_RELEASE_NAME_LEN, PROMETHEUS_PREFIX, STATS_NAMESPACE, STATS_PREFIX,
 };
-pub use plan::{counters, plan, plan_unreadable, CounterSlot, RoutingPlan, SetHeader};
+pub use plan::{
+    counters, plan, plan_unreadable, plan_with_lane, CounterSlot, RoutingPlan, SetHeader,
+};
 pub use regex::{Regex, RegexError};
 pub use request::Request;
 pub use split::landing;

@@ -3,8 +3,8 @@
 //! that read each back (for `canaryctl status` and the tests).
 //!
 //! ```text
-//! filter:      canary.<release>.<baseline|canary>.<rule|sticky|weight>
-//!              canary.<release>.tag.<value>.<rule|sticky|weight>
+//! filter:      canary.<release>.<baseline|canary>.<rule|sticky|weight|lane>
+//!              canary.<release>.tag.<value>.<rule|sticky|weight|lane>
 //!              canary.no_release   canary.refused_plugin
 //! /stats:      wasmcustom. + the filter's name
 //! prometheus:  the filter's name with every byte outside [a-zA-Z0-9_] as '_'

@@ -16,6 +16,9 @@ pub enum Reason {
     Sticky,
     /// The random roll was compared against the weight.
     Weight,
+    /// The request carries a lane: its version in the lane, else the
+    /// baseline (before rules and weights).
+    Lane,
 }
 
 impl Version {
@@ -42,7 +45,10 @@ impl Version {
 }
 
 impl Reason {
-    /// In declaration order, so `index` is a position in this array.
+    /// The reasons of every release's fixed block of counters, in
+    /// declaration order, so `index` is a position in this array. `Lane`
+    /// is not among them: its counters exist only with lanes, after every
+    /// other counter (`plan::CounterSlot`).
     pub const ALL: [Reason; 3] = [Reason::Rule, Reason::Sticky, Reason::Weight];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -51,15 +57,19 @@ impl Reason {
             Reason::Rule => "rule",
             Reason::Sticky => "sticky",
             Reason::Weight => "weight",
+            Reason::Lane => "lane",
         }
     }
 
     /// The inverse of `as_str`.
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == name)
+        Self::ALL
+            .into_iter()
+            .chain([Reason::Lane])
+            .find(|r| r.as_str() == name)
     }
 
-    /// Its position in `ALL`, below `COUNT`.
+    /// Its position in `ALL`, below `COUNT`; `Lane`'s is `COUNT`.
     pub fn index(self) -> usize {
         self as usize
     }
@@ -83,5 +93,7 @@ mod tests {
         }
         assert_eq!(Version::from_name("Canary"), None);
         assert_eq!(Reason::from_name(""), None);
+        assert_eq!(Reason::from_name("lane"), Some(Reason::Lane));
+        assert_eq!(Reason::Lane.index(), Reason::COUNT);
     }
 }

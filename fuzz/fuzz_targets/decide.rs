@@ -128,6 +128,14 @@ fuzz_target!(|input: Input| {
                 landing(roll, weights).is_some()
             );
         }
+        // Only a request that carries a lane: that lane's canary, else the
+        // baseline.
+        Reason::Lane => {
+            let lanes = config.lanes.as_ref().expect("a lane decision needs lanes");
+            let lane = lanes.carried(&request).expect("a lane decision has a lane");
+            let in_lane = release.canaries.in_lane(lane);
+            assert_eq!(outcome.version == Version::Canary, in_lane.is_some());
+        }
     }
     // The roll only matters when the weight decides.
     let other_roll = (roll + BUCKETS / 2) % BUCKETS;

@@ -62,7 +62,8 @@ impl EnvoyBuilder {
     /// Runs `bootstrap` (JSON or YAML text) instead of the envoy-test
     /// templates, for a test that needs routes of its own. Its listener must
     /// be named `front` and its admin port may be 0; the demo upstreams are
-    /// not started.
+    /// not started. With [`Self::ecds`], its filters' `config_discovery`
+    /// may be [`render::OWN_ECDS_SOURCE`], the harness's ECDS file.
     pub fn bootstrap(mut self, bootstrap: String) -> Self {
         self.bootstrap = Some(bootstrap);
         self
@@ -180,7 +181,10 @@ impl EnvoyBuilder {
         let admin_path = dir.path().join("admin-address");
         let log_path = dir.path().join("envoy.log");
         let bootstrap = match &self.bootstrap {
-            Some(own) => own.clone(),
+            Some(own) => own.replace(
+                render::OWN_ECDS_SOURCE,
+                &render::config_discovery(&ecds_file),
+            ),
             None => render::bootstrap(
                 ports,
                 self.mode,
@@ -475,7 +479,7 @@ impl Drop for LogOnFailure<'_> {
 
 /// A loopback port free right now. Envoy binds it moments later; a rare
 /// race with another process is retried by [`EnvoyBuilder::start`].
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

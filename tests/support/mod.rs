@@ -33,6 +33,8 @@
 )]
 
 mod admin;
+pub mod chain;
+mod chain_bootstrap;
 mod envoy;
 mod http;
 pub mod regex_routes;

@@ -113,6 +113,23 @@ pub fn ecds_resource(wasm: &Path, plugin_config: Option<&str>, version: &str) ->
     )
 }
 
+/// The filter's `config_discovery` (ECDS from the watched `ecds_file`), on
+/// one line of JSON.
+pub fn config_discovery(ecds_file: &Path) -> String {
+    let dir = ecds_file.parent().unwrap_or(Path::new("/"));
+    one_line(&render(
+        "config-discovery.json.tmpl",
+        &[
+            ("ECDS_FILE", &path_string(ecds_file)),
+            ("ECDS_DIR", &path_string(dir)),
+        ],
+    ))
+}
+
+/// Where a test's own bootstrap (JSON) wants the ECDS config source of the
+/// harness's ECDS file: `"config_discovery": "@ECDS_CONFIG_DISCOVERY@"`.
+pub const OWN_ECDS_SOURCE: &str = "\"@ECDS_CONFIG_DISCOVERY@\"";
+
 /// The bootstrap. Static mode inlines the plugin config; ECDS mode points
 /// the filter at `ecds_file`, watched through its folder.
 /// The connection manager's early header mutation that strips a client's
@@ -130,19 +147,7 @@ pub fn bootstrap(
     let source = match mode {
         Mode::Static => format!("typed_config: {}", wasm_filter(wasm, plugin_config)),
         Mode::Absent => r#"typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation, mutations: {}}"#.to_string(),
-        Mode::Ecds => {
-            let dir = ecds_file.parent().unwrap_or(Path::new("/"));
-            format!(
-                "config_discovery: {}",
-                one_line(&render(
-                    "config-discovery.json.tmpl",
-                    &[
-                        ("ECDS_FILE", &path_string(ecds_file)),
-                        ("ECDS_DIR", &path_string(dir)),
-                    ],
-                ))
-            )
-        }
+        Mode::Ecds => format!("config_discovery: {}", config_discovery(ecds_file)),
     };
     render(
         "envoy.yaml.tmpl",

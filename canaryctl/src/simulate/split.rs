@@ -21,6 +21,8 @@ pub struct Split {
     pub rule: u64,
     pub sticky: u64,
     pub weight: u64,
+    /// Requests that carried a lane (its lane header).
+    pub lane: u64,
 }
 
 impl Split {
@@ -70,6 +72,7 @@ pub fn split(config: &Config, spec: &RequestSpec, requests: u64, seed: u64) -> S
             Reason::Rule => split.rule += 1,
             Reason::Sticky => split.sticky += 1,
             Reason::Weight => split.weight += 1,
+            Reason::Lane => split.lane += 1,
         }
     }
     split
@@ -109,6 +112,13 @@ pub struct Reasons {
     pub rule: u64,
     pub sticky: u64,
     pub weight: u64,
+    /// Left out when no request carried a lane.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub lane: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A run, as `--json` gives it under `requests`.
@@ -156,6 +166,7 @@ impl Split {
                 rule: self.rule,
                 sticky: self.sticky,
                 weight: self.weight,
+                lane: self.lane,
             },
         }
     }
@@ -183,8 +194,12 @@ impl Split {
                 .map(|(value, count)| line("canary", value, *count))
                 .collect()
         };
+        let lane = match self.lane {
+            0 => String::new(),
+            n => format!(", lane {n}"),
+        };
         format!(
-            "{name} on {} GET {}: {total} requests, seed {seed}\n{}{}  reasons: rule {}, sticky {}, weight {}\n",
+            "{name} on {} GET {}: {total} requests, seed {seed}\n{}{}  reasons: rule {}, sticky {}, weight {}{lane}\n",
             spec.host,
             spec.path,
             line("baseline", baseline, self.baseline),

@@ -1,7 +1,7 @@
 //! The filter's counters as Envoy's `/stats` lists them:
-//! `wasmcustom.canary.<release>.<baseline|canary>.<rule|sticky|weight>: N`,
+//! `wasmcustom.canary.<release>.<baseline|canary>.<rule|sticky|weight|lane>: N`,
 //! for a release with several canaries
-//! `wasmcustom.canary.<release>.tag.<value>.<rule|sticky|weight>: N`,
+//! `wasmcustom.canary.<release>.tag.<value>.<rule|sticky|weight|lane>: N`,
 //! and `wasmcustom.canary.no_release: N`. The names are the core's
 //! ([`CounterName`]); this reads and sums them.
 
@@ -16,11 +16,13 @@ pub struct ByReason {
     pub rule: u64,
     pub sticky: u64,
     pub weight: u64,
+    /// Requests that carried a lane.
+    pub lane: u64,
 }
 
 impl ByReason {
     pub fn total(&self) -> u64 {
-        self.rule + self.sticky + self.weight
+        self.rule + self.sticky + self.weight + self.lane
     }
 
     fn minus(&self, earlier: &ByReason) -> ByReason {
@@ -30,6 +32,7 @@ impl ByReason {
             rule: delta(self.rule, earlier.rule),
             sticky: delta(self.sticky, earlier.sticky),
             weight: delta(self.weight, earlier.weight),
+            lane: delta(self.lane, earlier.lane),
         }
     }
 
@@ -38,6 +41,7 @@ impl ByReason {
             Reason::Rule => &mut self.rule,
             Reason::Sticky => &mut self.sticky,
             Reason::Weight => &mut self.weight,
+            Reason::Lane => &mut self.lane,
         }
     }
 
@@ -46,6 +50,7 @@ impl ByReason {
             rule: self.rule,
             sticky: self.sticky,
             weight: self.weight,
+            lane: self.lane,
             total: self.total(),
         }
     }
@@ -57,7 +62,14 @@ pub struct ByReasonReport {
     pub rule: u64,
     pub sticky: u64,
     pub weight: u64,
+    /// Left out when no request carried a lane.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub lane: u64,
     pub total: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One release in `status --json`.
@@ -283,7 +295,8 @@ cluster.x.upstream_rq: 7
             ByReason {
                 rule: 0,
                 sticky: 10,
-                weight: 70
+                weight: 70,
+                lane: 0
             }
         );
         assert_eq!(pay.canary.total(), 20);

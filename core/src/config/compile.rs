@@ -3,25 +3,14 @@
 
 use super::compiled::{Config, Release, Sticky};
 use super::error::{ConfigError, Result};
-use super::fields::{cookie_name, header_name};
+use super::fields::{cookie_name, header_name, RESERVED_HEADERS};
+use super::lanes::compile_lanes;
 use super::limits::{MAX_HOSTS_PER_RELEASE, MAX_RELEASES};
 use super::raw::{RawConfig, RawRelease, RawSticky};
 use super::versions::{compile_versions, header_value, RawVersions};
 use crate::hosts::{Claim, HostIndex};
 use crate::metric_names::{is_valid_release_name, same_prometheus_name, MAX_RELEASE_NAME_LEN};
 use crate::version::{Reason, Version};
-
-/// Headers whose overwriting would break the request rather than route it.
-const RESERVED_HEADERS: [&str; 8] = [
-    "host",
-    "cookie",
-    "content-length",
-    "content-type",
-    "transfer-encoding",
-    "connection",
-    "te",
-    "upgrade",
-];
 
 pub fn compile(raw: RawConfig) -> Result<Config> {
     if raw.releases.is_empty() {
@@ -83,10 +72,12 @@ pub fn compile(raw: RawConfig) -> Result<Config> {
         releases.push(release);
     }
     number_extra_slots(&mut releases);
+    let lanes = compile_lanes(raw.lanes, &releases, &routing_headers)?;
     Ok(Config {
         hosts: index_hosts(&releases)?,
         releases,
         routing_headers,
+        lanes,
     })
 }
 
@@ -96,9 +87,15 @@ pub fn compile(raw: RawConfig) -> Result<Config> {
 fn number_extra_slots(releases: &mut [Release]) {
     // As `plan::CounterSlot` counts: a fixed block per release, then one.
     let mut next = releases.len() * Version::COUNT * Reason::COUNT + 1;
-    for release in releases {
+    for release in releases.iter_mut() {
         release.first_extra_slot = next;
         next += release.canaries.len().saturating_sub(1) * Reason::COUNT;
+    }
+    // Then the lane counters (defined only with lanes): each release's
+    // baseline's and each of its canaries'.
+    for release in releases {
+        release.first_lane_slot = next;
+        next += 1 + release.canaries.len();
     }
 }
 
@@ -147,6 +144,7 @@ fn compile_release(raw: RawRelease, at: &str) -> Result<Release> {
         canaries: raw.canaries,
         rule: raw.rule,
         weight: raw.weight,
+        lane: raw.lane,
     };
     let (canaries, tagged) = compile_versions(versions, &baseline, at)?;
     Ok(Release {
@@ -162,6 +160,7 @@ fn compile_release(raw: RawRelease, at: &str) -> Result<Release> {
             .transpose()?,
         // Set once every release is known (`number_extra_slots`).
         first_extra_slot: 0,
+        first_lane_slot: 0,
     })
 }
 

@@ -2,6 +2,7 @@
 
 use crate::condition::Condition;
 use crate::hosts::HostIndex;
+use crate::lanes::Lanes;
 use crate::regex::Regex;
 
 /// A validated plugin config.
@@ -10,6 +11,8 @@ pub struct Config {
     pub releases: Vec<Release>,
     pub(super) hosts: HostIndex,
     pub(super) routing_headers: Vec<String>,
+    /// The `lanes` block, when some canary names a lane.
+    pub lanes: Option<Lanes>,
 }
 
 impl Config {
@@ -47,6 +50,8 @@ pub struct Release {
     /// Where the counters of canaries after the first start in the
     /// counter table (see `plan::CounterSlot`).
     pub(crate) first_extra_slot: usize,
+    /// Where its lane counters start (see `plan::CounterSlot`).
+    pub(crate) first_lane_slot: usize,
 }
 
 /// A release's canaries: never empty, so the first is always there.
@@ -91,6 +96,11 @@ impl Canaries {
         std::iter::once(&mut self.first).chain(&mut self.rest)
     }
 
+    /// The position of the canary in `lane`, if one is.
+    pub fn in_lane(&self, lane: &str) -> Option<usize> {
+        (0..self.len()).find(|&i| self.get(i).and_then(|c| c.lane.as_deref()) == Some(lane))
+    }
+
     /// The canary whose value is `value`, and its position.
     pub fn find(&self, value: &str) -> Option<(usize, &Canary)> {
         self.iter().enumerate().find(|(_, c)| c.value == value)
@@ -115,6 +125,8 @@ pub struct Canary {
     pub rule: Option<Rule>,
     /// Share of the requests no rule took, in basis points (0..=10000).
     pub weight_bp: u32,
+    /// The lane this version belongs to.
+    pub lane: Option<String>,
 }
 
 /// The traffic rule: the path (if any) AND the conditions combined by mode.

@@ -2,7 +2,7 @@
 //! Each operator takes `value`, `values` or neither, of a given type; the
 //! messages say which, so a wrong operand never passes silently.
 
-use serde_json::Value;
+use crate::json::Json as Value;
 
 use super::error::{ConfigError, Result};
 use super::fields::{compile_regex, cookie_name, header_name};
@@ -107,7 +107,7 @@ fn string_value(value: Option<&Value>, op: &str, at: &str) -> Result<String> {
 
 fn number_value(value: Option<&Value>, op: &str, at: &str) -> Result<f64> {
     let number = match value {
-        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::Number(n)) => Some(n.as_f64()),
         Some(Value::String(s)) => crate::condition::number(s),
         _ => None,
     };

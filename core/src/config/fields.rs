@@ -5,6 +5,18 @@ use super::error::{ConfigError, Result};
 use super::limits::MAX_REGEX_LEN;
 use crate::regex::Regex;
 
+/// Headers whose overwriting would break the request rather than route it.
+pub(super) const RESERVED_HEADERS: [&str; 8] = [
+    "host",
+    "cookie",
+    "content-length",
+    "content-type",
+    "transfer-encoding",
+    "connection",
+    "te",
+    "upgrade",
+];
+
 fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
 }

@@ -4,7 +4,8 @@
 //! Phase one (`raw.rs`) walks the JSON document by hand into raw shapes
 //! (unknown fields refused); phase two (`compile.rs`, `conditions.rs`)
 //! validates every value and precompiles regexes, sets and the host index;
-//! `versions.rs` turns both forms of a release's versions into one list.
+//! `versions.rs` turns both forms of a release's versions into one list,
+//! `lanes.rs` checks the `lanes` block against the lanes the canaries name.
 //! The phases depend on the types, the error and the limits, never back.
 
 mod compile;
@@ -12,6 +13,7 @@ mod compiled;
 mod conditions;
 mod error;
 mod fields;
+mod lanes;
 mod limits;
 mod raw;
 mod versions;

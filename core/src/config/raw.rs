@@ -2,17 +2,26 @@
 //! the path of every field at hand for errors. Unknown fields are errors, so
 //! a typo'd key never passes silently.
 //!
-//! Walking a `serde_json::Value` by hand rather than deriving keeps the
-//! filter's wasm small (derived visitors cost tens of kilobytes) and lets
-//! each message say exactly which field is wrong and what it should be.
+//! Walking the own reader's `Json` by hand rather than deriving keeps the
+//! filter's wasm small (serde costs tens of kilobytes) and lets each
+//! message say exactly which field is wrong and what it should be.
 
-use serde_json::{Map, Number, Value};
+use crate::json::{self, Json as Value, Number};
 
 use super::error::{ConfigError, Result};
 use super::limits::MAX_CONFIG_BYTES;
 
 pub struct RawConfig {
     pub releases: Vec<RawRelease>,
+    pub lanes: Option<RawLanes>,
+}
+
+/// The `lanes` block.
+pub struct RawLanes {
+    pub header: Option<String>,
+    pub edge: Option<bool>,
+    pub trace_headers: Option<Vec<String>>,
+    pub ttl_seconds: Option<Number>,
 }
 
 pub struct RawRelease {
@@ -27,6 +36,8 @@ pub struct RawRelease {
     /// Istio sends numbers through a protobuf Struct, so 20 arrives as 20.0.
     pub weight: Option<Number>,
     pub sticky: Option<RawSticky>,
+    /// The two-version form's canary's lane.
+    pub lane: Option<String>,
 }
 
 /// A canary of the `canaries` form.
@@ -34,6 +45,7 @@ pub struct RawCanary {
     pub value: String,
     pub rule: RawRule,
     pub weight: Option<Number>,
+    pub lane: Option<String>,
 }
 
 /// The traffic rule's fields, as a release or a canary has them.
@@ -81,11 +93,26 @@ pub fn read(bytes: &[u8]) -> Result<RawConfig> {
             ),
         ));
     }
-    let document: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ConfigError::new("", format!("not valid JSON: {e}")))?;
-    let root = Fields::of(&document, "", &["releases"])?;
+    let document =
+        json::parse(bytes).map_err(|e| ConfigError::new("", format!("not valid JSON: {e}")))?;
+    let root = Fields::of(&document, "", &["releases", "lanes"])?;
     let releases = root.required("releases", |v, at| list(v, at, release))?;
-    Ok(RawConfig { releases })
+    let lanes = root.optional("lanes", lanes)?;
+    Ok(RawConfig { releases, lanes })
+}
+
+fn lanes(value: &Value, at: &str) -> Result<RawLanes> {
+    let f = Fields::of(
+        value,
+        at,
+        &["header", "edge", "trace_headers", "ttl_seconds"],
+    )?;
+    Ok(RawLanes {
+        header: f.optional("header", string)?,
+        edge: f.optional("edge", boolean)?,
+        trace_headers: f.optional("trace_headers", strings)?,
+        ttl_seconds: f.optional("ttl_seconds", number)?,
+    })
 }
 
 fn release(value: &Value, at: &str) -> Result<RawRelease> {
@@ -104,11 +131,12 @@ fn release(value: &Value, at: &str) -> Result<RawRelease> {
             "weight",
             "sticky",
             "canaries",
+            "lane",
         ],
     )?;
     Ok(RawRelease {
         name: f.required("name", string)?,
-        hosts: f.optional("hosts", |v, at| list(v, at, string))?,
+        hosts: f.optional("hosts", strings)?,
         header: f.required("header", string)?,
         baseline: f.required("baseline", string)?,
         canary: f.optional("canary", string)?,
@@ -116,6 +144,7 @@ fn release(value: &Value, at: &str) -> Result<RawRelease> {
         rule: rule(&f)?,
         weight: f.optional("weight", number)?,
         sticky: f.optional("sticky", sticky)?,
+        lane: f.optional("lane", string)?,
     })
 }
 
@@ -123,12 +152,13 @@ fn canary(value: &Value, at: &str) -> Result<RawCanary> {
     let f = Fields::of(
         value,
         at,
-        &["value", "path", "mode", "conditions", "weight"],
+        &["value", "path", "mode", "conditions", "weight", "lane"],
     )?;
     Ok(RawCanary {
         value: f.required("value", string)?,
         rule: rule(&f)?,
         weight: f.optional("weight", number)?,
+        lane: f.optional("lane", string)?,
     })
 }
 
@@ -175,7 +205,7 @@ fn sticky(value: &Value, at: &str) -> Result<RawSticky> {
 
 /// An object's fields, checked against the names it may have.
 struct Fields<'a> {
-    map: &'a Map<String, Value>,
+    map: &'a [(String, Value)],
     at: &'a str,
 }
 
@@ -187,7 +217,13 @@ impl<'a> Fields<'a> {
                 format!("expected an object, got {}", kind(value)),
             ));
         };
-        if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+        // The first unknown name in the document, as the tools' tests pin
+        // (they built serde_json with preserve_order).
+        let unknown = map
+            .iter()
+            .map(|(k, _)| k)
+            .find(|k| !allowed.contains(&k.as_str()));
+        if let Some(unknown) = unknown {
             return Err(ConfigError::new(
                 join(at, unknown),
                 format!(
@@ -205,7 +241,14 @@ impl<'a> Fields<'a> {
         key: &str,
         read: impl Fn(&Value, &str) -> Result<T>,
     ) -> Result<Option<T>> {
-        match self.map.get(key) {
+        // The last of a repeated key wins, as it did with serde_json.
+        match self
+            .map
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+        {
             None | Some(Value::Null) => Ok(None),
             Some(value) => read(value, &join(self.at, key)).map(Some),
         }
@@ -242,6 +285,22 @@ fn string(value: &Value, at: &str) -> Result<String> {
         other => Err(ConfigError::new(
             at,
             format!("expected a string, got {}", kind(other)),
+        )),
+    }
+}
+
+/// A list of strings (one function for every such field: one copy in the
+/// shipped module).
+fn strings(value: &Value, at: &str) -> Result<Vec<String>> {
+    list(value, at, string)
+}
+
+fn boolean(value: &Value, at: &str) -> Result<bool> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        other => Err(ConfigError::new(
+            at,
+            format!("expected true or false, got {}", kind(other)),
         )),
     }
 }

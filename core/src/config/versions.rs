@@ -2,7 +2,7 @@
 //! the release-level rule and weight) or the `canaries` list, both compiled
 //! into the same list of canaries so one decision serves both.
 
-use serde_json::Number;
+use crate::json::Number;
 
 use super::compiled::{Canaries, Canary, Mode, PathMatch, Rule};
 use super::conditions::compile_condition;
@@ -10,6 +10,7 @@ use super::error::{ConfigError, Result};
 use super::fields::compile_regex;
 use super::limits::{MAX_CANARIES, MAX_CONDITIONS};
 use super::raw::{RawCanary, RawPath, RawRule};
+use crate::lanes::is_valid_lane_name;
 use crate::metric_names::{is_valid_tag, same_prometheus_name, MAX_RELEASE_NAME_LEN};
 use crate::validation;
 
@@ -19,6 +20,7 @@ pub(super) struct RawVersions {
     pub canaries: Option<Vec<RawCanary>>,
     pub rule: RawRule,
     pub weight: Option<Number>,
+    pub lane: Option<String>,
 }
 
 /// The release's canaries, and whether they came in the `canaries` form.
@@ -49,6 +51,7 @@ pub(super) fn compile_versions(
                 value,
                 rule: compile_rule(raw.rule, at)?,
                 weight_bp: weight_basis_points(raw.weight, &field("weight"))?,
+                lane: lane_name(raw.lane, at)?,
             };
             Ok((Canaries::new(canary, Vec::new()), false))
         }
@@ -59,6 +62,7 @@ pub(super) fn compile_versions(
                 ("mode", raw.rule.mode.is_some()),
                 ("conditions", raw.rule.conditions.is_some()),
                 ("weight", raw.weight.is_some()),
+                ("lane", raw.lane.is_some()),
             ] {
                 if set {
                     return Err(ConfigError::new(
@@ -111,10 +115,18 @@ fn compile_canaries(list: Vec<RawCanary>, baseline: &str, at: &str) -> Result<Ca
                 ),
             ));
         }
+        let lane = lane_name(raw.lane, &here)?;
+        if lane.is_some() && canaries.iter().any(|c| c.lane == lane) {
+            return Err(ConfigError::new(
+                format!("{here}.lane"),
+                "is another canary's lane too; a lane holds one version of a release",
+            ));
+        }
         canaries.push(Canary {
             value,
             rule: compile_rule(raw.rule, &here)?,
             weight_bp: weight_basis_points(raw.weight, &format!("{here}.weight"))?,
+            lane,
         });
     }
     let sum: u32 = canaries.iter().map(|c| c.weight_bp).sum();
@@ -216,9 +228,20 @@ fn slash_path(path: String, at: &str) -> Result<String> {
     Ok(path)
 }
 
+/// A canary's lane: 1 to 32 of `a-z 0-9 -` (it is a header value).
+fn lane_name(lane: Option<String>, at: &str) -> Result<Option<String>> {
+    match lane {
+        Some(name) if !is_valid_lane_name(&name) => Err(ConfigError::new(
+            format!("{at}.lane"),
+            "is not a valid lane name: use 1 to 32 of a-z, 0-9 and '-'",
+        )),
+        lane => Ok(lane),
+    }
+}
+
 /// The weight as basis points, by the rule tools check it with too.
 fn weight_basis_points(weight: Option<Number>, at: &str) -> Result<u32> {
     let Some(number) = weight else { return Ok(0) };
-    validation::weight_basis_points(number.as_f64().unwrap_or(f64::NAN))
+    validation::weight_basis_points(number.as_f64())
         .map_err(|e| ConfigError::new(at, format!("{number} {e}")))
 }
