@@ -75,6 +75,9 @@ fn listener(
     json!({
         "name": name,
         "address": loopback(port),
+        // A port taken by another process fails the start rather than being
+        // shared through SO_REUSEPORT (Envoy's default on Linux).
+        "enable_reuse_port": false,
         "traffic_direction": direction,
         "filter_chains": [{"filters": [{
             "name": "envoy.filters.network.http_connection_manager",
