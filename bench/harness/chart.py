@@ -7,7 +7,8 @@ from xml.sax.saxutils import escape
 from envoy_config import STACK
 
 COLOURS = {"native": "#8c8c8c", "noop": "#7fa7d9", "noop-sdk": "#b9cfe9",
-           "canary": "#e07b24", "canary3": "#f2b27a", "lua": "#8e6bb8"}
+           "canary": "#e07b24", "canary3": "#f2b27a",
+           "canary-lanes": "#c45a12", "canary-vms": "#f5d0b0", "lua": "#8e6bb8"}
 WIDTH, LABEL, RIGHT, ROW, BAR = 900, 330, 70, 28, 18
 
 

@@ -7,6 +7,10 @@ from envoy_config import BASELINE, CANARY, ROUTING_HEADER
 
 HOST = "pay-service"
 WEIGHT = 0.20
+# The trace every load request carries (wrk/requests.lua gets it as its
+# argument), recorded in LANE before (cl) is timed.
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+LANE = "gray"
 
 
 def bucket(release, key):
@@ -73,3 +77,30 @@ def check(variant, port, anonymous=200):
         client.close()
     return problems
 
+
+
+def record_lane(inbound_port, outbound_port, lane_headers):
+    """Records TRACEPARENT's trace in LANE through the INBOUND listener (one
+    lane header per copy of the stack: `lane_headers`), then
+    checks it took: a sticky user whose bucket is the baseline, sent with
+    that traceparent to the OUTBOUND listener, must reach the lane's canary.
+    The problems found (empty: every timed request is a lane hit)."""
+    user = next(f"user-{n}" for n in range(1, 1000) if bucket("pay", f"user-{n}") >= WEIGHT * 10000)
+    problems = []
+    inbound, outbound = Client(inbound_port), Client(outbound_port)
+    try:
+        before = outbound.served_by(X_User_Id=user, traceparent=TRACEPARENT)
+        if before != BASELINE:
+            problems.append(f"before the record: {user} served by {before!r}, want {BASELINE}")
+        inbound.served_by(traceparent=TRACEPARENT,
+                          **{header.replace("-", "_"): LANE for header in lane_headers})
+        after = outbound.served_by(X_User_Id=user, traceparent=TRACEPARENT)
+        if after != CANARY:
+            problems.append(f"after the record: {user} served by {after!r}, want {CANARY} "
+                            f"(lane {LANE})")
+    except (OSError, http.client.HTTPException) as error:
+        problems.append(f"request failed: {error}")
+    finally:
+        inbound.close()
+        outbound.close()
+    return problems

@@ -24,8 +24,8 @@ def _address(port):
     return {"socket_address": {"address": "127.0.0.1", "port_value": port}}
 
 
-def _listener(name, port, routes, http_filters):
-    return {
+def _listener(name, port, routes, http_filters, direction=None):
+    listener = {
         "name": name,
         "address": _address(port),
         "filter_chains": [{"filters": [{
@@ -41,6 +41,10 @@ def _listener(name, port, routes, http_filters):
             },
         }]}],
     }
+    if direction:
+        # What the filter reads as `xds.listener_direction` (lanes).
+        listener["traffic_direction"] = direction
+    return listener
 
 
 def _to(cluster):
@@ -102,17 +106,51 @@ def lua_filter(name, source):
 
 def variant_listener(variant, port, copies=STACK):
     """variant: {"key", "kind": native|wasm|lua, "module", "plugin_config",
-    "lua", "routes": native|header}."""
+    "lua", "routes": native|header, "direction" (optional)}."""
     filters = []
     for i in range(1, copies + 1 if variant["kind"] != "native" else 1):
         name = f"{variant['key']}-{i}"
         if variant["kind"] == "wasm":
-            filters.append(wasm_filter(name, variant["module"], variant.get("plugin_config", ""),
-                                       variant.get("vm_id", "")))
+            filters.append(wasm_filter(name, variant["module"], *copy_settings(variant, i)))
         elif variant["kind"] == "lua":
             filters.append(lua_filter(name, variant["lua"]))
     routes = native_routes() if variant["routes"] == "native" else header_routes()
-    return _listener(variant["key"], port, routes, filters)
+    return _listener(variant["key"], port, routes, filters, variant.get("direction"))
+
+
+def copy_settings(variant, i):
+    """(plugin config, vm_id) of copy i of a wasm variant's stack. With
+    `lane_header_per_copy`, copy i has its own lane header (`<header>-i`),
+    hence its own config and VM (one configuration per VM): the lane header
+    one copy writes must not reach the next, or only the first copy would
+    look the trace up and the other seven would follow its header. With
+    `vm_per_copy` alone, copy i has its own VM and the same config: the
+    control that shows what eight VMs rather than one cost."""
+    config, vm_id = variant.get("plugin_config", ""), variant.get("vm_id", "")
+    header = variant.get("lane_header_per_copy")
+    if header:
+        config = config.replace(f'"{header}"', f'"{header}-{i}"')
+    if header or variant.get("vm_per_copy"):
+        vm_id = f"{vm_id}-{i}"
+    return config, vm_id
+
+
+def lane_headers(variant, copies=STACK):
+    """The lane header of each copy of the variant's stack."""
+    header = variant["lane_header_per_copy"]
+    return [f"{header}-{i}" for i in range(1, copies + 1)]
+
+
+def lane_recorder_listener(variant, port, copies=STACK):
+    """An INBOUND listener with the variant's stack (same module, configs
+    and vm_ids, so the same VMs and shared data): a request with the lane
+    headers and a trace header there records trace -> lane in each VM, as a
+    sidecar's inbound listener does."""
+    filters = []
+    for i in range(1, copies + 1):
+        name = f"{variant['key']}-inbound-{i}"
+        filters.append(wasm_filter(name, variant["module"], *copy_settings(variant, i)))
+    return _listener(f"{variant['key']}-inbound", port, header_routes(), filters, "INBOUND")
 
 
 def front(admin_port, listeners, upstream_ports):

@@ -51,16 +51,20 @@ def module_sizes(the_variants, modules):
     sizes["noop-raw"] = os.path.getsize(os.path.join(modules, "noop-raw.wasm"))
     for v in the_variants:
         if "module" in v:
-            say(f"  {v['key']:<9}{sizes[v['key']]:>9,} bytes, {len(exports(v['module']))} exports")
-    say(f"  noop-raw {sizes['noop-raw']:>9,} bytes (cargo's output, before wasm-opt)")
+            say(f"  {v['key']:<13}{sizes[v['key']]:>9,} bytes, {len(exports(v['module']))} exports")
+    say(f"  {'noop-raw':<13}{sizes['noop-raw']:>9,} bytes (cargo's output, before wasm-opt)")
     return sizes
 
 
 def paired_rounds(args, the_variants):
-    ports = free_ports(4 + len(the_variants))
+    recorders = [v for v in the_variants if v.get("lane_recorder")]
+    ports = free_ports(4 + len(the_variants) + len(recorders))
     admin, upstream_admin, v1, v2 = ports[:4]
     listener_ports = {v["key"]: p for v, p in zip(the_variants, ports[4:])}
+    recorder_ports = {v["key"]: p for v, p in zip(recorders, ports[4 + len(the_variants):])}
     listeners = [envoy_config.variant_listener(v, listener_ports[v["key"]]) for v in the_variants]
+    listeners += [envoy_config.lane_recorder_listener(v, recorder_ports[v["key"]])
+                  for v in recorders]
     front_config = os.path.join(args.work, "front.json")
     upstream_config = os.path.join(args.work, "upstream.json")
     envoy_config.write(front_config, envoy_config.front(admin, listeners, (v1, v2)))
@@ -78,6 +82,11 @@ def paired_rounds(args, the_variants):
         for v in the_variants:
             for problem in checks.check(v, listener_ports[v["key"]]):
                 say(f"  ({v['letter']}) {v['key']}: {problem}")
+                failed = True
+        for v in recorders:
+            for problem in checks.record_lane(recorder_ports[v["key"]], listener_ports[v["key"]],
+                                              envoy_config.lane_headers(v)):
+                say(f"  ({v['letter']}) {v['key']}: lane record: {problem}")
                 failed = True
         if failed:
             raise RuntimeError("a variant does not route correctly; not measuring it")
@@ -103,7 +112,8 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     the_variants = variants(args.canary, args.modules, read(os.path.join(HERE, "plugin-config.json")),
                             read(os.path.join(HERE, "lua", "canary.lua")),
-                            read(os.path.join(HERE, "plugin-config-three.json")))
+                            read(os.path.join(HERE, "plugin-config-three.json")),
+                            read(os.path.join(HERE, "plugin-config-lanes.json")))
     by_key = {v["key"]: v for v in the_variants}
     started = time.monotonic()
     say("modules:")

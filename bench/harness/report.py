@@ -101,11 +101,11 @@ def text(table, ratios, startup, sizes, guest_calls, note):
             total = sum(guest.values())
             listed = ", ".join(f"{name.removeprefix('proxy_on_')} {count:g}"
                                for name, count in guest.items())
-            lines.append(f"  {key:<10} guest {total:g}: {listed}")
+            lines.append(f"  {key:<13} guest {total:g}: {listed}")
             if host:
                 listed = ", ".join(f"{name.removeprefix('proxy_')} {count:g}"
                                    for name, count in host.items())
-                lines.append(f"  {'':<10} host: {listed}")
+                lines.append(f"  {'':<13} host: {listed}")
         lines.append("  (log: the filters' debug line, emitted only because the probe runs at trace)")
     return "\n".join(lines) + "\n"
 

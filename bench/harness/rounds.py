@@ -6,6 +6,8 @@ so per-round differences (and their medians) are stable."""
 import re
 import subprocess
 
+from checks import TRACEPARENT
+
 LINE = re.compile(r"BENCH requests=(\d+) duration_us=(\d+) p50_us=(\d+) p99_us=(\d+) "
                   r"socket_errors=(\d+) non2xx=(\d+)")
 
@@ -13,7 +15,7 @@ LINE = re.compile(r"BENCH requests=(\d+) duration_us=(\d+) p50_us=(\d+) p99_us=(
 def burst(front, port, script, seconds, connections, core=1):
     """One wrk burst at a listener; the front Envoy's CPU over it."""
     args = ["taskset", "-c", str(core), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
-            "--latency", "-s", script, f"http://127.0.0.1:{port}/"]
+            "--latency", "-s", script, f"http://127.0.0.1:{port}/", "--", TRACEPARENT]
     cpu_before = front.cpu_seconds()
     done = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60, check=False)
     cpu = front.cpu_seconds() - cpu_before

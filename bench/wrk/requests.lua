@@ -7,14 +7,18 @@
 --   40% x-user-id from 500 users     (sticky; the regex is tried and fails)
 --   40% anonymous                    (the random roll)
 -- Every request carries a client x-canary-cluster one time in ten (the
--- filter must overwrite it) and the headers a real client sends.
+-- filter must overwrite it) and the headers a real client sends, among them
+-- one traceparent (wrk's script argument, from the harness), the same for
+-- every variant: the one (cl) has recorded in a lane.
 
 local requests = {}
 local next_index = 1
+local traceparent = nil
 
 local function build(i)
   local headers = {
     ["Host"] = "pay-service",
+    ["traceparent"] = traceparent,
     ["User-Agent"] = "bench-client/1.0",
     ["Accept"] = "application/json",
     ["X-Request-Id"] = string.format("%08x-bench-%06d", math.random(0, 0x7fffffff), i),
@@ -38,6 +42,10 @@ local function build(i)
 end
 
 function init(args)
+  traceparent = args[1]
+  if traceparent == nil then
+    error("requests.lua needs the traceparent as its argument (wrk ... -- <traceparent>)")
+  end
   math.randomseed(20240607)
   for i = 1, 1000 do
     requests[i] = build(i)
