@@ -143,16 +143,14 @@ fn instance_row(value: &str) -> String {
     format!("//table[@id='instances']//tr[td[2][normalize-space()='{value}']]")
 }
 
+/// The routing values of the instances table's rows, read in one script:
+/// the page redraws the table every poll, so elements found one call
+/// earlier may be gone (a stale element reference) by the next.
 async fn instance_values(browser: &Client) -> Vec<String> {
-    let mut values = Vec::new();
-    let cells = browser
-        .find_all(Locator::XPath("//table[@id='instances']/tbody/tr/td[2]"))
-        .await
-        .unwrap();
-    for cell in cells {
-        values.push(cell.text().await.unwrap());
-    }
-    values
+    let script = "return Array.from(document.querySelectorAll('#instances tbody tr td:nth-child(2)'))\
+                  .map((td) => td.textContent.trim());";
+    let values = browser.execute(script, vec![]).await.unwrap();
+    serde_json::from_value(values).unwrap()
 }
 
 /// Clicks `button`, checks the dialog says `text`, and confirms.
