@@ -10,6 +10,7 @@
 
 use std::fs;
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -26,7 +27,10 @@ use crate::support::{pay_release, plugin_config, repo_root, Envoy, Request};
 pub(super) const WAIT: Duration = Duration::from_secs(15);
 const REQUESTS: usize = 20;
 
-/// chromedriver on a free loopback port; killed on drop.
+/// chromedriver on a free loopback port, in a process group of its own;
+/// the group (chromedriver and the Chromium it started) is killed on drop,
+/// so a failed test, which never closes its WebDriver session, leaves no
+/// Chromium behind.
 pub(super) struct Driver {
     child: Child,
     url: String,
@@ -40,6 +44,7 @@ impl Driver {
             .port();
         let child = Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -79,6 +84,12 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // The group's id is chromedriver's pid (process_group(0) above).
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .arg("--")
+            .arg(format!("-{}", self.child.id()))
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -147,7 +147,8 @@ fn instance_row(value: &str) -> String {
 /// the page redraws the table every poll, so elements found one call
 /// earlier may be gone (a stale element reference) by the next.
 async fn instance_values(browser: &Client) -> Vec<String> {
-    let script = "return Array.from(document.querySelectorAll('#instances tbody tr td:nth-child(2)'))\
+    let script =
+        "return Array.from(document.querySelectorAll('#instances tbody tr td:nth-child(2)'))\
                   .map((td) => td.textContent.trim());";
     let values = browser.execute(script, vec![]).await.unwrap();
     serde_json::from_value(values).unwrap()
