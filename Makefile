@@ -123,7 +123,8 @@ run-auto: build ## the automated analysis demo: an unhealthy canary rolled back 
 # The auto tests' health source: Debian's prometheus (CI runs as root).
 PROMETHEUS := /usr/bin/prometheus
 $(PROMETHEUS):
-	apt-get update && apt-get install -y prometheus
+	@sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends prometheus
 
 # The lanes chain of tests/lanes_*.rs (gateway, order, pay, stock, ledger;
 # a sidecar Envoy per pod) with curl lines that show a lane user's path.
