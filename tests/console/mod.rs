@@ -4,6 +4,7 @@
 //! (canaries.rs); the console runs as the real
 //! binary (server.rs).
 
+mod analysis;
 mod api;
 mod browser;
 mod canaries;

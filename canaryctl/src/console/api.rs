@@ -23,11 +23,11 @@ use crate::edit::Change;
 use crate::history;
 use crate::status;
 
-type Shared = State<Arc<Console>>;
-type Named = Result<Path<String>, PathRejection>;
+pub(super) type Shared = State<Arc<Console>>;
+pub(super) type Named = Result<Path<String>, PathRejection>;
 
 /// Runs blocking work (files, Envoy's admin) off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)
@@ -48,14 +48,14 @@ fn json_answer(value: &Value, etag: Option<&str>) -> Response {
     response
 }
 
-fn answer(result: Result<(Value, Option<String>), ApiError>) -> Response {
+pub(super) fn answer(result: Result<(Value, Option<String>), ApiError>) -> Response {
     match result {
         Ok((value, etag)) => json_answer(&value, etag.as_deref()),
         Err(error) => error.into_response(),
     }
 }
 
-fn release_name(path: Named) -> Result<String, ApiError> {
+pub(super) fn release_name(path: Named) -> Result<String, ApiError> {
     path.map(|Path(name)| name)
         .map_err(|e| ApiError::bad_request(format!("bad release name in the URL: {e}")))
 }

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 
 const INDEX: &str = include_str!("../../console-assets/index.html");
 const SCRIPT: &str = include_str!("../../console-assets/app.js");
+const ANALYSIS: &str = include_str!("../../console-assets/analysis.js");
 const I18N: &str = include_str!("../../console-assets/i18n.js");
 const CHART: &str = include_str!("../../console-assets/chart.js");
 const STYLE: &str = include_str!("../../console-assets/style.css");
@@ -32,4 +33,8 @@ pub async fn chart() -> Response {
 
 pub async fn style() -> Response {
     asset("text/css; charset=utf-8", STYLE)
+}
+
+pub async fn analysis() -> Response {
+    asset("text/javascript; charset=utf-8", ANALYSIS)
 }

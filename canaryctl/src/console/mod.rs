@@ -6,12 +6,14 @@
 //! - `write`: the one write path (If-Match → plan → commit → verdict);
 //! - `api`, `body`, `metrics`, `prometheus`: the handlers, request bodies,
 //!   live numbers (from Envoy's admin, or from Prometheus);
+//! - `analysis`: the run of `canaryctl auto` on a release, and its gates;
 //! - `guard`: Host, token, Origin and content-type checks;
 //! - `server`, `assets`: the routes and the embedded page.
 //!
 //! It listens on loopback unless given a token; it reads and writes FILE
 //! and its history (`FILE.history.jsonl`) only.
 
+mod analysis;
 mod api;
 mod assets;
 mod body;

@@ -9,13 +9,14 @@ use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::console::state::Console;
-use crate::console::{api, assets, guard};
+use crate::console::{analysis, api, assets, guard};
 
 pub fn router(console: Arc<Console>) -> Router {
     Router::new()
         .route("/", get(assets::index))
         .route("/app.js", get(assets::script))
         .route("/i18n.js", get(assets::i18n))
+        .route("/analysis.js", get(assets::analysis))
         .route("/chart.js", get(assets::chart))
         .route("/style.css", get(assets::style))
         .route("/api/releases", get(api::releases))
@@ -25,6 +26,9 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/api/releases/{name}/rule", put(api::rule))
         .route("/api/releases/{name}/complete", post(api::complete))
         .route("/api/releases/{name}/rollback", post(api::rollback))
+        .route("/api/releases/{name}/analysis", get(analysis::analysis))
+        .route("/api/releases/{name}/promote", post(analysis::promote))
+        .route("/api/releases/{name}/abort", post(analysis::abort))
         .route("/api/history", get(api::history))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)

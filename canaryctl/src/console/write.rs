@@ -28,7 +28,7 @@ pub fn etag(document: &Document) -> String {
 
 /// Whether `if_match` names `etag` (one tag or a list; weak tags compare
 /// by their value).
-fn matches(if_match: &str, etag: &str) -> bool {
+pub fn if_match_names(if_match: &str, etag: &str) -> bool {
     if_match
         .split(',')
         .map(|t| t.trim().trim_start_matches("W/"))
@@ -57,7 +57,7 @@ pub fn apply(
         )
         .with("etag", json!(current)));
     };
-    if !matches(if_match, &current) {
+    if !if_match_names(if_match, &current) {
         return Err(stale(&current));
     }
     // A rollback with no canary named is the whole release's (every
@@ -149,9 +149,9 @@ mod tests {
 
     #[test]
     fn if_match_forms() {
-        assert!(matches("\"ab\"", "\"ab\""));
-        assert!(matches("W/\"ab\", \"cd\"", "\"ab\""));
-        assert!(!matches("\"ab\"", "\"abc\""));
-        assert!(!matches("*", "\"ab\""));
+        assert!(if_match_names("\"ab\"", "\"ab\""));
+        assert!(if_match_names("W/\"ab\", \"cd\"", "\"ab\""));
+        assert!(!if_match_names("\"ab\"", "\"abc\""));
+        assert!(!if_match_names("*", "\"ab\""));
     }
 }
