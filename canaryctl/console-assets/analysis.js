@@ -5,13 +5,15 @@
 "use strict";
 function analysisRows(data) {
   const l = data.limits;
-  const m = data.measurements; // null: the run keeps no measurements
-  const value = (key, fmt) => (m && m[key] !== undefined && m[key] !== null ? fmt(m[key]) : t("notMeasured"));
-  const verdict = (ok) => (m ? t(ok ? "pass" : "fail") : "–");
+  const m = data.measurements; // the last judged interval; null before the first
+  const known = (key) => m && m[key] !== undefined && m[key] !== null;
+  const value = (key, fmt) => (known(key) ? fmt(m[key]) : t("notMeasured"));
+  const verdict = (key, ok) => (known(key) ? t(ok(m[key]) ? "pass" : "fail") : "–");
+  const round = (v) => Math.round(v * 100) / 100;
   return [
-    [t("requestsMeasure"), value("requests", String), t("minimum", { v: l.min_requests }), verdict(m && m.requests >= l.min_requests)],
-    [t("errorRateMeasure"), value("error_rate", (v) => v + "%"), t("maximum", { v: l.max_error_rate + "%" }), verdict(m && m.error_rate <= l.max_error_rate)],
-    [t("p99Measure"), value("p99_ms", (v) => v + " ms"), t("maximum", { v: l.max_p99_ms + " ms" }), verdict(m && m.p99_ms <= l.max_p99_ms)],
+    [t("requestsMeasure"), value("requests", String), t("minimum", { v: l.min_requests }), verdict("requests", (v) => v >= l.min_requests)],
+    [t("errorRateMeasure"), value("error_rate", (v) => round(v) + "%"), t("maximum", { v: l.max_error_rate + "%" }), verdict("error_rate", (v) => v <= l.max_error_rate)],
+    [t("p99Measure"), value("p99_ms", (v) => round(v) + " ms"), t("maximum", { v: l.max_p99_ms + " ms" }), verdict("p99_ms", (v) => v <= l.max_p99_ms)],
   ];
 }
 

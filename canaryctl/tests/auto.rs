@@ -178,6 +178,7 @@ fn killed_between_its_write_and_its_record_the_run_takes_the_write_as_its_own() 
         expected_release: release(0),
         pending_release: Some(release(50)),
         canary: None,
+        last_measurement: None,
     };
     state.save(&state_path).unwrap();
     let mut out = Vec::new();

@@ -5,7 +5,7 @@
 //! on a release with no run, changes nothing.
 
 use canaryctl::auto::settings::Settings;
-use canaryctl::auto::state::{default_path, Control, Phase, State};
+use canaryctl::auto::state::{default_path, Control, Measured, Phase, State};
 use serde_json::json;
 
 use super::server::{json, ConsoleServer};
@@ -63,6 +63,14 @@ fn analysis_shows_the_run_and_its_gates_promote_and_abort() {
         expected_release: release,
         pending_release: None,
         canary: None,
+        last_measurement: Some(Measured {
+            step: 1,
+            weight: 25.0,
+            requests: 140,
+            error_rate: Some(2.5),
+            p99_ms: Some(80.0),
+            verdict: "fail".into(),
+        }),
     }
     .save(&state_path)
     .unwrap();
@@ -91,6 +99,9 @@ fn analysis_shows_the_run_and_its_gates_promote_and_abort() {
     assert_eq!(shown["limits"]["min_requests"], 100);
     assert_eq!(shown["limits"]["max_error_rate"], 1.0);
     assert_eq!(shown["limits"]["max_p99_ms"], 500.0);
+    assert_eq!(shown["measurements"]["requests"], 140);
+    assert_eq!(shown["measurements"]["error_rate"], 2.5);
+    assert_eq!(shown["measurements"]["verdict"], "fail");
 
     // A gate without If-Match, or with a stale one, does nothing.
     let bare = leaves_alone(&file, "a gate without If-Match", || {

@@ -125,6 +125,7 @@ pub fn run(options: &AutoOptions, out: &mut dyn Write) -> Result<Outcome> {
                 expected_release: target.release_object(&document)?,
                 pending_release: None,
                 canary: target.canary.clone(),
+                last_measurement: None,
             }
         }
     };

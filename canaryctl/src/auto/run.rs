@@ -12,7 +12,7 @@ use crate::auto::events::{Event, Reporter};
 use crate::auto::judge::{describe, judge, Verdict};
 use crate::auto::machine::after_verdict;
 use crate::auto::settings::{weight_number, Settings};
-use crate::auto::state::{now_unix_ms, Control, Phase, State};
+use crate::auto::state::{now_unix_ms, Control, Measured, Phase, State};
 use crate::auto::target::Target;
 use crate::edit::Change;
 use crate::error::{CliError, Result};
@@ -236,7 +236,21 @@ impl Run<'_> {
                     canary,
                     baseline,
                 })?;
-                judge(&canary, &baseline, &self.settings().limits)
+                let verdict = judge(&canary, &baseline, &self.settings().limits);
+                self.state.last_measurement = Some(Measured {
+                    step: index,
+                    weight,
+                    requests: canary.requests,
+                    error_rate: canary.error_rate,
+                    p99_ms: canary.p99_ms,
+                    verdict: match verdict {
+                        Verdict::Pass => "pass",
+                        Verdict::Fail { .. } => "fail",
+                        Verdict::Inconclusive { .. } => "inconclusive",
+                    }
+                    .to_string(),
+                });
+                verdict
             }
             (Err(message), _) | (_, Err(message)) => {
                 self.reporter.emit(&Event::SourceError {

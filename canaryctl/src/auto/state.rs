@@ -84,6 +84,23 @@ pub struct State {
     /// two-version release, and in state files written before tags).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary: Option<String>,
+    /// The canary's numbers over the last interval judged, for the
+    /// console's Analysis panel (absent before the first, and in older
+    /// state files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_measurement: Option<Measured>,
+}
+
+/// One judged interval of the canary: its numbers and the verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measured {
+    pub step: usize,
+    pub weight: f64,
+    pub requests: u64,
+    pub error_rate: Option<f64>,
+    pub p99_ms: Option<f64>,
+    /// `pass`, `fail` or `inconclusive`.
+    pub verdict: String,
 }
 
 /// A person's word to a run.
@@ -211,6 +228,7 @@ mod tests {
             expected_release: serde_json::json!({"name": "pay"}),
             pending_release: None,
             canary: None,
+            last_measurement: None,
         };
         assert_eq!(State::load(&path).unwrap(), None);
         state.save(&path).unwrap();

@@ -62,8 +62,8 @@ fn view(state: &Run, control: &Control) -> Value {
         "started_unix_ms": state.started_unix_ms,
         "deadline_unix_ms": state.deadline_unix_ms,
         "control": control,
-        // The state file keeps no measurements (only the failure count).
-        "measurements": Value::Null,
+        // The canary's last judged interval (null before the first).
+        "measurements": state.last_measurement,
     })
 }
 
