@@ -353,3 +353,15 @@ fn a_failing_named_canary_is_rolled_back_alone() {
         ])
     );
 }
+
+#[test]
+fn the_state_file_keeps_the_last_judged_interval_for_the_console() {
+    let file = file_with("auto-last-measurement", 0);
+    let outcome = run(&options(&file, healthy()), &mut Vec::new()).unwrap();
+    assert_eq!(outcome, Outcome::Completed);
+    let state = State::load(&default_path(&file, "pay")).unwrap().unwrap();
+    let last = state.last_measurement.expect("a judged interval");
+    assert_eq!(last.step, settings().steps.len() - 1);
+    assert_eq!(last.verdict, "pass");
+    assert!(last.requests >= settings().limits.min_requests, "{last:?}");
+}
