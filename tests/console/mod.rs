@@ -5,6 +5,7 @@
 //! binary (server.rs).
 
 mod analysis;
+mod analysis_browser;
 mod api;
 mod browser;
 mod canaries;
