@@ -5,28 +5,15 @@
 //! on a release with no run, changes nothing.
 
 use canaryctl::auto::settings::Settings;
-use canaryctl::auto::state::{default_path, Control, Measured, Phase, State};
+use canaryctl::auto::state::{default_path, Control};
 use serde_json::json;
 
-use super::server::{json, ConsoleServer};
+use super::server::{json, run_at_second_step, versions_reached, ConsoleServer};
 use crate::support::release::leaves_alone;
-use crate::support::{pay_release, plugin_config, Envoy, Request};
+use crate::support::{pay_release, plugin_config, Envoy};
 
 // At 25%, 60 requests all reach one version with odds below 0.75^60 < 1e-7.
 const REQUESTS: usize = 60;
-
-fn versions(envoy: &Envoy) -> Vec<String> {
-    let mut seen: Vec<String> = (0..REQUESTS)
-        .map(|_| {
-            envoy
-                .send(&Request::get("/checkout").host("pay-service"))
-                .version()
-        })
-        .collect();
-    seen.sort();
-    seen.dedup();
-    seen
-}
 
 #[test]
 fn analysis_shows_the_run_and_its_gates_promote_and_abort() {
@@ -49,31 +36,9 @@ fn analysis_shows_the_run_and_its_gates_promote_and_abort() {
         failure_limit: 3,
         ..Settings::default()
     };
-    State {
-        file: file.display().to_string(),
-        release: "pay".into(),
-        settings,
-        started_unix_ms: 1,
-        deadline_unix_ms: u64::MAX,
-        phase: Phase::Step {
-            index: 1,
-            applied: true,
-        },
-        failures: 1,
-        expected_release: release,
-        pending_release: None,
-        canary: None,
-        last_measurement: Some(Measured {
-            step: 1,
-            weight: 25.0,
-            requests: 140,
-            error_rate: Some(2.5),
-            p99_ms: Some(80.0),
-            verdict: "fail".into(),
-        }),
-    }
-    .save(&state_path)
-    .unwrap();
+    run_at_second_step(&file, release, settings)
+        .save(&state_path)
+        .unwrap();
 
     let shown = console.get("/api/releases/pay/analysis");
     assert_eq!(shown.status, 200, "{shown:?}");
@@ -130,7 +95,7 @@ fn analysis_shows_the_run_and_its_gates_promote_and_abort() {
     assert!(Control::load(&state_path).unwrap().promote);
     assert_eq!(json(&promoted)["analysis"]["control"]["promote"], true);
     assert_eq!(
-        versions(&envoy),
+        versions_reached(&envoy, None, REQUESTS),
         ["pay-v1", "pay-v2"],
         "promote edits nothing"
     );
@@ -144,7 +109,7 @@ fn analysis_shows_the_run_and_its_gates_promote_and_abort() {
     assert_eq!(detail["release"]["weight"].as_f64(), Some(0.0), "{detail}");
     assert_ne!(detail["etag"], json!(etag));
     let routed = (0..50).find_map(|_| {
-        let seen = versions(&envoy);
+        let seen = versions_reached(&envoy, None, REQUESTS);
         (seen == ["pay-v1"]).then_some(seen)
     });
     assert_eq!(routed, Some(vec!["pay-v1".to_string()]));

@@ -6,11 +6,11 @@
 use std::time::Duration;
 
 use canaryctl::auto::settings::Settings;
-use canaryctl::auto::state::{default_path, Control, Measured, Phase, State};
+use canaryctl::auto::state::{default_path, Control};
 use serde_json::json;
 
 use super::browser::{click, shot, wait_for, Driver};
-use super::server::ConsoleServer;
+use super::server::{run_at_second_step, ConsoleServer};
 use crate::support::{pay_release, plugin_config};
 
 /// Bounded: about 15 s for a gate to reach the files.
@@ -30,32 +30,14 @@ async fn the_analysis_section_shows_the_run_and_its_gates_work() {
     release["weight"] = json!(25);
     std::fs::write(&file, plugin_config([release.clone()])).unwrap();
     let state_path = default_path(&file, "pay");
-    State {
-        file: file.display().to_string(),
-        release: "pay".into(),
-        settings: Settings {
+    run_at_second_step(
+        &file,
+        release,
+        Settings {
             steps: vec![10.0, 25.0, 50.0],
             ..Settings::default()
         },
-        started_unix_ms: 1,
-        deadline_unix_ms: u64::MAX,
-        phase: Phase::Step {
-            index: 1,
-            applied: true,
-        },
-        failures: 1,
-        expected_release: release,
-        pending_release: None,
-        canary: None,
-        last_measurement: Some(Measured {
-            step: 1,
-            weight: 25.0,
-            requests: 140,
-            error_rate: Some(2.5),
-            p99_ms: Some(80.0),
-            verdict: "fail".into(),
-        }),
-    }
+    )
     .save(&state_path)
     .unwrap();
     let console = ConsoleServer::start(&file, &[]);

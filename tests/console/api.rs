@@ -9,27 +9,11 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::server::{json, ConsoleServer};
+use super::server::{json, versions_reached, ConsoleServer};
 use crate::support::release::{leaves_alone, Canaryctl};
 use crate::support::{pay_release, plugin_config, Envoy, Request};
 
 const REQUESTS: usize = 20;
-
-/// Which versions `REQUESTS` requests (with `header`, if any) reached.
-fn versions(envoy: &Envoy, header: Option<(&str, &str)>) -> Vec<String> {
-    let mut seen: Vec<String> = (0..REQUESTS)
-        .map(|_| {
-            let mut request = Request::get("/checkout").host("pay-service");
-            if let Some((name, value)) = header {
-                request = request.header(name, value);
-            }
-            envoy.send(&request).version()
-        })
-        .collect();
-    seen.sort();
-    seen.dedup();
-    seen
-}
 
 fn ecds_file(envoy: &Envoy) -> std::path::PathBuf {
     envoy.dir().join("ecds").join("canary-filter.json")
@@ -70,7 +54,7 @@ fn every_write_path_reaches_envoy_and_stale_etags_change_nothing() {
     let done = json(&done);
     assert_eq!(done["envoy"]["verdict"], "applied", "{done}");
     assert_eq!(done["report"]["changes"][0]["to"], "100%");
-    assert_eq!(versions(&envoy, None), ["pay-v2"]);
+    assert_eq!(versions_reached(&envoy, None, REQUESTS), ["pay-v2"]);
 
     // The ETag read before that write is stale now: 412, nothing written.
     let stale = leaves_alone(&file, "a stale write", || {
@@ -97,7 +81,7 @@ fn every_write_path_reaches_envoy_and_stale_etags_change_nothing() {
         )
     });
     assert_eq!(stale.status, 412);
-    assert_eq!(versions(&envoy, None), ["pay-v1"]);
+    assert_eq!(versions_reached(&envoy, None, REQUESTS), ["pay-v1"]);
 
     // A write without If-Match is refused too.
     let bare = console.write("PUT", "/api/releases/pay/weight", None, r#"{"weight": 50}"#);
@@ -114,8 +98,14 @@ fn every_write_path_reaches_envoy_and_stale_etags_change_nothing() {
     );
     assert_eq!(done.status, 200, "{done:?}");
     assert_eq!(json(&done)["envoy"]["verdict"], "applied");
-    assert_eq!(versions(&envoy, Some(("env", "test"))), ["pay-v2"]);
-    assert_eq!(versions(&envoy, Some(("env", "prod"))), ["pay-v1"]);
+    assert_eq!(
+        versions_reached(&envoy, Some(("env", "test")), REQUESTS),
+        ["pay-v2"]
+    );
+    assert_eq!(
+        versions_reached(&envoy, Some(("env", "prod")), REQUESTS),
+        ["pay-v1"]
+    );
 
     // Configs the core refuses: 422 with its message and field; untouched.
     let etag = console.etag("pay");
@@ -163,7 +153,10 @@ fn every_write_path_reaches_envoy_and_stale_etags_change_nothing() {
         .as_str()
         .unwrap()
         .contains("canaryctl start"));
-    assert_eq!(versions(&envoy, Some(("env", "prod"))), ["pay-v2"]);
+    assert_eq!(
+        versions_reached(&envoy, Some(("env", "prod")), REQUESTS),
+        ["pay-v2"]
+    );
     let done = console.write(
         "POST",
         "/api/releases/pay/rollback",
@@ -172,7 +165,10 @@ fn every_write_path_reaches_envoy_and_stale_etags_change_nothing() {
     );
     assert_eq!(done.status, 200, "{done:?}");
     assert_eq!(json(&done)["envoy"]["verdict"], "applied");
-    assert_eq!(versions(&envoy, Some(("env", "test"))), ["pay-v1"]);
+    assert_eq!(
+        versions_reached(&envoy, Some(("env", "test")), REQUESTS),
+        ["pay-v1"]
+    );
 
     // A change from outside shows in the history as such.
     let mut outside = pay_release();

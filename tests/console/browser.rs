@@ -19,9 +19,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
-use super::server::ConsoleServer;
+use super::server::{versions_reached, ConsoleServer};
 use crate::support::release::Canaryctl;
-use crate::support::{pay_release, plugin_config, repo_root, Envoy, Request};
+use crate::support::{pay_release, plugin_config, repo_root, Envoy};
 
 /// Bound on waiting for the page to show something.
 pub(super) const WAIT: Duration = Duration::from_secs(15);
@@ -141,21 +141,6 @@ pub(super) const UNNAMED_CONTROLS: &str = r#"
 pub(super) const SAVED: &str =
     "//p[@id='notice'][contains(., 'Saved.') and contains(., 'Envoy applied it.')]";
 
-fn versions(envoy: &Envoy, header: Option<(&str, &str)>) -> Vec<String> {
-    let mut seen: Vec<String> = (0..REQUESTS)
-        .map(|_| {
-            let mut request = Request::get("/checkout").host("pay-service");
-            if let Some((name, value)) = header {
-                request = request.header(name, value);
-            }
-            envoy.send(&request).version()
-        })
-        .collect();
-    seen.sort();
-    seen.dedup();
-    seen
-}
-
 fn weight_in_file(file: &Path) -> u32 {
     let document = canaryctl::Document::load(file, None).unwrap();
     document.config().unwrap().releases[0]
@@ -192,7 +177,7 @@ async fn a_release_driven_from_the_page_in_chromium() {
         "//h2[@id='release-name'][normalize-space()='pay']",
     )
     .await;
-    let _ = versions(&envoy, None);
+    let _ = versions_reached(&envoy, None, REQUESTS);
     wait_for(
         &browser,
         "//table[@id='instances']//td/div[contains(., 'healthy')]",
@@ -209,7 +194,7 @@ async fn a_release_driven_from_the_page_in_chromium() {
     click(&browser, "//button[normalize-space()='Save']").await;
     wait_for(&browser, SAVED).await;
     assert_eq!(weight_in_file(&file), 10_000);
-    assert_eq!(versions(&envoy, None), ["pay-v2"]);
+    assert_eq!(versions_reached(&envoy, None, REQUESTS), ["pay-v2"]);
     shot(&browser, "02-weight-100").await;
     let weight = wait_for(&browser, &labelled("Weight (%)")).await;
     weight.clear().await.unwrap();
@@ -217,7 +202,7 @@ async fn a_release_driven_from_the_page_in_chromium() {
     weight.send_keys("0\u{E007}").await.unwrap();
     wait_for(&browser, SAVED).await;
     assert_eq!(weight_in_file(&file), 0);
-    assert_eq!(versions(&envoy, None), ["pay-v1"]);
+    assert_eq!(versions_reached(&envoy, None, REQUESTS), ["pay-v1"]);
 
     // A header condition in the rule editor: a matching request reaches the canary.
     click(&browser, "//button[normalize-space()='Add condition']").await;
@@ -232,8 +217,14 @@ async fn a_release_driven_from_the_page_in_chromium() {
         .unwrap();
     click(&browser, "//button[normalize-space()='Save rule']").await;
     wait_for(&browser, SAVED).await;
-    assert_eq!(versions(&envoy, Some(("env", "test"))), ["pay-v2"]);
-    assert_eq!(versions(&envoy, Some(("env", "prod"))), ["pay-v1"]);
+    assert_eq!(
+        versions_reached(&envoy, Some(("env", "test")), REQUESTS),
+        ["pay-v2"]
+    );
+    assert_eq!(
+        versions_reached(&envoy, Some(("env", "prod")), REQUESTS),
+        ["pay-v1"]
+    );
     shot(&browser, "03-rule").await;
 
     // A wrong regex: the core's message beside the value; nothing changes.
@@ -254,7 +245,10 @@ async fn a_release_driven_from_the_page_in_chromium() {
         before,
         "a refused rule changed the file"
     );
-    assert_eq!(versions(&envoy, Some(("env", "test"))), ["pay-v2"]);
+    assert_eq!(
+        versions_reached(&envoy, Some(("env", "test")), REQUESTS),
+        ["pay-v2"]
+    );
     shot(&browser, "04-bad-regex").await;
 
     // Complete → Confirm: every request to the canary, and the next steps.
@@ -275,7 +269,10 @@ async fn a_release_driven_from_the_page_in_chromium() {
         "//pre[@id='next-steps'][contains(., 'pay is complete')]",
     )
     .await;
-    assert_eq!(versions(&envoy, Some(("env", "prod"))), ["pay-v2"]);
+    assert_eq!(
+        versions_reached(&envoy, Some(("env", "prod")), REQUESTS),
+        ["pay-v2"]
+    );
     shot(&browser, "06-complete").await;
 
     // Rollback → Confirm: every request to the baseline.
@@ -290,7 +287,10 @@ async fn a_release_driven_from_the_page_in_chromium() {
         "//pre[@id='next-steps'][contains(., 'pay is rolled back')]",
     )
     .await;
-    assert_eq!(versions(&envoy, Some(("env", "test"))), ["pay-v1"]);
+    assert_eq!(
+        versions_reached(&envoy, Some(("env", "test")), REQUESTS),
+        ["pay-v1"]
+    );
     wait_for(
         &browser,
         "//table[@id='history']//td[normalize-space()='console']",

@@ -14,9 +14,9 @@ use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 
 use super::browser::{click, labelled, shot, wait_for, Driver, SAVED, UNNAMED_CONTROLS, WAIT};
-use super::server::{json, ConsoleServer};
+use super::server::{json, versions_reached, ConsoleServer};
 use crate::support::release::leaves_alone;
-use crate::support::{plugin_config, Envoy, Request};
+use crate::support::{plugin_config, Envoy};
 
 const REQUESTS: usize = 20;
 
@@ -50,23 +50,6 @@ fn canaries(list: &[(&str, u32, bool)]) -> Vec<(String, u32, bool)> {
     list.iter()
         .map(|(v, w, r)| (v.to_string(), *w, *r))
         .collect()
-}
-
-/// Which versions `REQUESTS` requests (with `header`, if any) reached.
-fn versions(envoy: &Envoy, header: Option<(&str, &str)>) -> Vec<String> {
-    let mut client = envoy.client();
-    let mut seen: Vec<String> = (0..REQUESTS)
-        .map(|_| {
-            let mut request = Request::get("/checkout").host("pay-service");
-            if let Some((name, value)) = header {
-                request = request.header(name, value);
-            }
-            client.send(&request).version()
-        })
-        .collect();
-    seen.sort();
-    seen.dedup();
-    seen
 }
 
 #[test]
@@ -190,8 +173,8 @@ async fn a_release_of_three_versions_driven_from_the_page() {
         "//table[@id='releases']//a[normalize-space()='pay']",
     )
     .await;
-    let _ = versions(&envoy, Some(("env", "test")));
-    let _ = versions(&envoy, None);
+    let _ = versions_reached(&envoy, Some(("env", "test")), REQUESTS);
+    let _ = versions_reached(&envoy, None, REQUESTS);
     // One row per version, keyed by its value, each with its live numbers.
     wait_for(
         &browser,
@@ -230,8 +213,11 @@ async fn a_release_of_three_versions_driven_from_the_page() {
         canaries_in(&file),
         canaries(&[("pay-v2", 0, true), ("pay-v3", 10_000, false)])
     );
-    assert_eq!(versions(&envoy, None), ["pay-v3"]);
-    assert_eq!(versions(&envoy, Some(("env", "test"))), ["pay-v2"]);
+    assert_eq!(versions_reached(&envoy, None, REQUESTS), ["pay-v3"]);
+    assert_eq!(
+        versions_reached(&envoy, Some(("env", "test")), REQUESTS),
+        ["pay-v2"]
+    );
     wait_for(
         &browser,
         &format!("{}/td[3][normalize-space()='100%']", instance_row("pay-v3")),
@@ -243,7 +229,7 @@ async fn a_release_of_three_versions_driven_from_the_page() {
         selector.prop("value").await.unwrap().as_deref(),
         Some("pay-v3")
     );
-    let _ = versions(&envoy, None);
+    let _ = versions_reached(&envoy, None, REQUESTS);
     wait_for(
         &browser,
         &format!("{}/td/div[contains(., 'healthy')]", instance_row("pay-v3")),
@@ -262,8 +248,11 @@ async fn a_release_of_three_versions_driven_from_the_page() {
         canaries_in(&file),
         canaries(&[("pay-v2", 0, true), ("pay-v3", 0, false)])
     );
-    assert_eq!(versions(&envoy, None), ["pay-v1"]);
-    assert_eq!(versions(&envoy, Some(("env", "test"))), ["pay-v2"]);
+    assert_eq!(versions_reached(&envoy, None, REQUESTS), ["pay-v1"]);
+    assert_eq!(
+        versions_reached(&envoy, Some(("env", "test")), REQUESTS),
+        ["pay-v2"]
+    );
 
     // Roll back all canaries: every rule goes too.
     confirm(
@@ -281,7 +270,10 @@ async fn a_release_of_three_versions_driven_from_the_page() {
         canaries_in(&file),
         canaries(&[("pay-v2", 0, false), ("pay-v3", 0, false)])
     );
-    assert_eq!(versions(&envoy, Some(("env", "test"))), ["pay-v1"]);
+    assert_eq!(
+        versions_reached(&envoy, Some(("env", "test")), REQUESTS),
+        ["pay-v1"]
+    );
 
     // In Chinese: the selector and the dialog say which canary.
     let zh_profile = tempfile::tempdir().unwrap();
@@ -318,8 +310,11 @@ async fn a_release_of_three_versions_driven_from_the_page() {
     )
     .await;
     assert_eq!(canaries_in(&file), canaries(&[("pay-v3", 10_000, false)]));
-    assert_eq!(versions(&envoy, Some(("env", "test"))), ["pay-v3"]);
-    assert_eq!(versions(&envoy, None), ["pay-v3"]);
+    assert_eq!(
+        versions_reached(&envoy, Some(("env", "test")), REQUESTS),
+        ["pay-v3"]
+    );
+    assert_eq!(versions_reached(&envoy, None, REQUESTS), ["pay-v3"]);
     // One canary now: no selector, two instance rows.
     browser
         .wait()

@@ -8,7 +8,10 @@ use std::process::{Child, Command, Stdio};
 use serde_json::Value;
 
 use crate::support::release::Canaryctl;
-use crate::support::{Client, Request, Response};
+use canaryctl::auto::settings::Settings;
+use canaryctl::auto::state::{Measured, Phase, State};
+
+use crate::support::{Client, Envoy, Request, Response};
 
 pub struct ConsoleServer {
     child: Child,
@@ -89,5 +92,56 @@ impl Drop for ConsoleServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Which versions `requests` requests for pay-service (with `header`, if
+/// any) reached, sorted, each once.
+pub fn versions_reached(
+    envoy: &Envoy,
+    header: Option<(&str, &str)>,
+    requests: usize,
+) -> Vec<String> {
+    let mut client = envoy.client();
+    let mut seen: Vec<String> = (0..requests)
+        .map(|_| {
+            let mut request = Request::get("/checkout").host("pay-service");
+            if let Some((name, value)) = header {
+                request = request.header(name, value);
+            }
+            client.send(&request).version()
+        })
+        .collect();
+    seen.sort();
+    seen.dedup();
+    seen
+}
+
+/// A `canaryctl auto` run of release `pay` of `file`, as its state file
+/// holds it: at step 1 (25%) of `settings.steps`, applied, one failure,
+/// its last interval judged a fail (140 requests, 2.5% errors, p99 80 ms).
+pub fn run_at_second_step(file: &Path, release: Value, settings: Settings) -> State {
+    State {
+        file: file.display().to_string(),
+        release: "pay".into(),
+        settings,
+        started_unix_ms: 1,
+        deadline_unix_ms: u64::MAX,
+        phase: Phase::Step {
+            index: 1,
+            applied: true,
+        },
+        failures: 1,
+        expected_release: release,
+        pending_release: None,
+        canary: None,
+        last_measurement: Some(Measured {
+            step: 1,
+            weight: 25.0,
+            requests: 140,
+            error_rate: Some(2.5),
+            p99_ms: Some(80.0),
+            verdict: "fail".into(),
+        }),
     }
 }
