@@ -4,6 +4,9 @@
 
 use canary_core::{CounterName, Reason, Release, Version};
 
+/// Every reason a request is counted under, lane included.
+const REASONS: [Reason; 4] = [Reason::Rule, Reason::Sticky, Reason::Weight, Reason::Lane];
+
 /// Every version of `release` with its role: the baseline, then each
 /// canary in priority order. What the console, `status` and `auto` list.
 pub fn versions(release: &Release) -> Vec<(&'static str, &str)> {
@@ -18,12 +21,14 @@ pub fn versions(release: &Release) -> Vec<(&'static str, &str)> {
 }
 
 /// The filter's counters of the requests `release` routed to its version
-/// `value`, one per reason; empty when `value` is none of its versions.
+/// `value`, one per reason (`lane` too: those counters exist only with
+/// lanes, and a name no one defines just counts nothing); empty when `value`
+/// is none of its versions.
 /// The two-version form and the baseline count by role, the canaries of
 /// the `canaries` form by value (see `canary_core::CounterName`).
 pub fn version_counters<'a>(release: &'a Release, value: &'a str) -> Vec<CounterName<'a>> {
     let by_role = |version| {
-        Reason::ALL
+        REASONS
             .iter()
             .map(|&reason| CounterName::routed(&release.name, version, reason))
             .collect()
@@ -33,7 +38,7 @@ pub fn version_counters<'a>(release: &'a Release, value: &'a str) -> Vec<Counter
     } else if release.canaries.find(value).is_none() {
         Vec::new()
     } else if release.tagged {
-        Reason::ALL
+        REASONS
             .iter()
             .map(|&reason| CounterName::tagged(&release.name, value, reason))
             .collect()
@@ -100,7 +105,8 @@ mod tests {
             [
                 "canary.two.canary.rule",
                 "canary.two.canary.sticky",
-                "canary.two.canary.weight"
+                "canary.two.canary.weight",
+                "canary.two.canary.lane"
             ]
         );
         assert_eq!(names(tags, "v1")[0], "canary.tags.baseline.rule");
